@@ -1,0 +1,29 @@
+"""`make reconcile`: proves that every member's balances equal the sum of their ledger entries.
+
+Exits 0 when all agree, 1 and one line per difference otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cashback.store.reconciliation import find_differences
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=int, default=4, help="parallel scan segments")
+    args = parser.parse_args(argv)
+    checked, differences = find_differences(args.segments)
+    for d in differences:
+        print(
+            f"member {d.member_id}: account {d.account} != entries {d.entries} (account minus entries: {d.gap})",
+            file=sys.stderr,
+        )
+    print(f"reconciled {checked} members: {len(differences)} difference(s)")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

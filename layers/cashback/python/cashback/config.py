@@ -1,0 +1,21 @@
+"""Environment variables as one validated model, read once per container."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    members_table: str = Field(alias="MEMBERS_TABLE", min_length=3)
+    ledger_table: str = Field(alias="LEDGER_TABLE", min_length=3)
+    outbox_table: str = Field(alias="OUTBOX_TABLE", min_length=3)
+    region: str = Field(alias="AWS_REGION", default="eu-central-1")
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    import os
+
+    return Settings.model_validate(dict(os.environ))
