@@ -1,0 +1,47 @@
+"""Administration: the operator's back office. IAM-authorised; every change records who made it."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cashback.api.ledger import AdjustmentOut, AdjustmentRequest, TransactionOut
+from cashback.observability import logger, metrics, tracer
+from cashback.service import ledger
+from cashback.web.identity import operator_identity
+from cashback.web.resolver import make_resolver
+
+app = make_resolver()
+
+
+@app.post("/admin/adjustments", summary="Credit or debit a member by hand, with a reason", tags=["admin"])
+@tracer.capture_method
+def adjust(
+    request: Annotated[AdjustmentRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
+) -> tuple[AdjustmentOut, int]:
+    actor = operator_identity(app.current_event)
+    outcome = ledger.adjust(
+        request.member_id, request.amount, request.reason, actor=actor, idempotency_key=idempotency_key
+    )
+    assert outcome.transaction is not None  # an adjustment always has its transaction
+    if outcome.applied:
+        metrics.add_metric(name="AdjustmentBonuses", unit=MetricUnit.Count, value=request.amount)
+    body = AdjustmentOut(
+        member_id=request.member_id,
+        applied=outcome.applied,
+        transaction=TransactionOut.of(outcome.transaction),
+        available=outcome.balances.available,
+        debt=outcome.balances.debt,
+    )
+    return body, HTTPStatus.CREATED if outcome.applied else HTTPStatus.OK
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)
