@@ -189,10 +189,12 @@ def _commit(write: TransactWrite) -> None:
     write._commit()
 
 
-def client_request_token(operation_id: str, version: int | None) -> str:
-    # Same operation decided on the same account version -> the same request, which DynamoDB may
-    # safely deduplicate; a decision on a newer version is a different request with another token.
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"cashback-ledger:{operation_id}@{version or 0}"))
+def client_request_token(member_id: str, cmd: Command, version: int | None) -> str:
+    # The token names one exact request: the same member, operation, time and account version. A resend
+    # of it (a network retry) is deduplicated by DynamoDB; anything else gets a token of its own, since
+    # reusing a token with other parameters is refused for ten minutes.
+    request = f"cashback-ledger:{member_id}:{cmd.operation_id}:{cmd.at.isoformat()}@{version or 0}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, request))
 
 
 class Ledger:
@@ -276,7 +278,7 @@ class Ledger:
             txn_condition = (TransactionModel.status == existing.status) & (TransactionModel.amount == existing.amount)
 
         write = TransactWrite(
-            connection=tables.connection(), client_request_token=client_request_token(cmd.operation_id, version)
+            connection=tables.connection(), client_request_token=client_request_token(member_id, cmd, version)
         )
         # The order matters: cancellation reasons come back in this order (see _entry_already_written).
         write.save(entry, condition=EntryModel.sk.does_not_exist())

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -77,9 +78,18 @@ def enqueue(message: Message) -> Callable[[TransactWrite], None]:
     return attach
 
 
+def find(message_id: str) -> Message | None:
+    try:
+        return _message(_bound().get(f"MSG#{message_id}", "MSG", consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def _message(m: OutboxModel) -> Message:
+    return Message(m.message_id, MessageKind(m.kind), dict(m.body), m.created_at.astimezone(UTC), m.to)
+
+
 def recent(limit: int = 50) -> list[Message]:
     """Newest first. A scan: only the local stack's `/_local/outbox` calls it, on a small table."""
     models = sorted(_bound().scan(), key=lambda m: m.created_at, reverse=True)[:limit]
-    return [
-        Message(m.message_id, MessageKind(m.kind), dict(m.body), m.created_at.astimezone(UTC), m.to) for m in models
-    ]
+    return [_message(m) for m in models]

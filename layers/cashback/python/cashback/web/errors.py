@@ -38,6 +38,8 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
+        if any(err.get("type") == "json_invalid" for err in error.errors()):
+            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
         message, details = _describe(error.errors())
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", message, details)
 

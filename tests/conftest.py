@@ -1,0 +1,35 @@
+"""Environment every test starts from: fake credentials, a region, powertools quiet and deterministic.
+
+moto is imported before any client exists so that no boto3 client escapes the mock; clients and tables
+are built lazily by the code under test, after these variables are set.
+"""
+
+from __future__ import annotations
+
+import os
+
+import moto  # noqa: F401  (imported first on purpose, see above)
+
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "POWERTOOLS_SERVICE_NAME": "cashback-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "CashbackTests",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "AWS_LAMBDA_FUNCTION_NAME": "cashback-tests",
+        "MEMBERS_TABLE": "cashback-test-members",
+        "LEDGER_TABLE": "cashback-test-ledger",
+        "OUTBOX_TABLE": "cashback-test-outbox",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+os.environ.pop("AWS_PROFILE", None)
+
+pytest_plugins = ["tests.fixtures.aws", "tests.fixtures.dynamodb_local"]

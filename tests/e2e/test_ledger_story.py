@@ -1,0 +1,70 @@
+"""Issue 2's story over HTTP through the local gateway and DynamoDB Local: a new member enrols, the back
+office credits them by hand, and the member sees it in balance and transactions with its reason."""
+
+from __future__ import annotations
+
+
+def test_a_member_enrols_and_sees_an_adjustment_with_its_reason(api, member_token, admin_token) -> None:
+    token, phone = member_token()
+
+    enrolled = api.post("/members", json={"email": "anna@example.com"}, token=token)
+    assert enrolled.status == 201
+    member = enrolled.json()
+    assert member["phone"] == phone
+    assert api.post("/members", json={}, token=token).json()["member_id"] == member["member_id"]
+
+    credit = api.post(
+        "/admin/adjustments",
+        json={"member_id": member["member_id"], "amount": 100, "reason": "Welcome gift"},
+        token=admin_token,
+        headers={"Idempotency-Key": f"welcome-{member['member_id']}"},
+    )
+    assert credit.status == 201
+
+    balance = api.get("/members/me/balance", token=token).json()
+    assert (balance["available"], balance["pending"], balance["written_off"]) == (100, 0, 0)
+
+    [txn] = api.get("/members/me/transactions", token=token).json()["items"]
+    assert (txn["kind"], txn["status"], txn["amount"], txn["reason"]) == ("adjustment", "accrued", 100, "Welcome gift")
+
+
+def test_a_retried_adjustment_request_credits_once(api, member_token, admin_token) -> None:
+    token, _ = member_token()
+    member_id = api.post("/members", token=token).json()["member_id"]
+    request = {"member_id": member_id, "amount": 40, "reason": "Support ticket 1182"}
+
+    statuses = [
+        api.post("/admin/adjustments", json=request, token=admin_token, headers={"Idempotency-Key": "t-1182"}).status
+        for _ in range(3)
+    ]
+
+    assert statuses == [201, 200, 200]
+    assert api.get("/members/me/balance", token=token).json()["available"] == 40
+
+
+def test_members_reach_only_their_own_ledger_and_never_admin_routes(api, member_token) -> None:
+    token, _ = member_token()
+    api.post("/members", token=token)
+
+    forbidden = api.post("/admin/adjustments", json={"member_id": "x", "amount": 1, "reason": "me"}, token=token)
+    anonymous = api.get("/members/me/balance")
+
+    assert forbidden.status == 403
+    assert anonymous.status == 401
+
+
+def test_bad_input_is_a_clear_4xx_never_a_500(api, member_token, admin_token) -> None:
+    token, _ = member_token()
+    api.post("/members", token=token)
+
+    cases = [
+        api.post("/admin/adjustments", json={"member_id": "nobody", "amount": 5, "reason": "x"}, token=admin_token),
+        api.post("/admin/adjustments", json={"amount": "five"}, token=admin_token),
+        api.get("/members/me/transactions", token=token, limit="1000"),
+        api.get("/members/me/transactions", token=token, cursor="not-a-cursor"),
+        api.get("/members/me/transactions", token=token, status="maybe"),
+    ]
+
+    for response in cases:
+        assert 400 <= response.status < 500, response.text
+        assert response.json()["error"]["code"]

@@ -1,0 +1,149 @@
+"""Invariant 2: balances equal the sum of entries for every member, and a planted difference is found."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import UTC, datetime
+
+from cashback.cli.reconcile import main as reconcile_command
+from cashback.domain.errors import InsufficientBalance
+from cashback.domain.ledger import Accrue, Credit, Debit, Kind, RecordPending, Reject, Reprice, Source, Spend
+from cashback.store.ledger import ACCOUNT_SK, AccountModel, Ledger, partition
+from cashback.store.reconciliation import find_differences
+
+AT = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def random_operations(ledger: Ledger, members: list[str], rng: random.Random, count: int) -> None:
+    purchases: dict[str, list[str]] = {m: [] for m in members}
+    for i in range(count):
+        member = rng.choice(members)
+        op = f"op-{i}"
+        choice = rng.randrange(7)
+        src = Source("test", op)
+        if choice == 0 or not purchases[member]:
+            ledger.execute(
+                member,
+                RecordPending(
+                    operation_id=op,
+                    transaction_id=op,
+                    reason="order",
+                    at=AT,
+                    kind=Kind.PURCHASE,
+                    amount=rng.randint(1, 500),
+                    source=src,
+                ),
+            )
+            purchases[member].append(op)
+        elif choice == 1:
+            txn = rng.choice(purchases[member])
+            ledger.execute(member, Accrue(operation_id=op, transaction_id=txn, reason="approved", at=AT))
+        elif choice == 2:
+            txn = rng.choice(purchases[member])
+            ledger.execute(member, Reject(operation_id=op, transaction_id=txn, reason="declined", at=AT))
+        elif choice == 3:
+            txn = rng.choice(purchases[member])
+            ledger.execute(
+                member,
+                Reprice(
+                    operation_id=op, transaction_id=txn, reason="partial return", at=AT, amount=rng.randint(1, 500)
+                ),
+            )
+        elif choice == 4:
+            ledger.execute(
+                member,
+                Credit(
+                    operation_id=op,
+                    transaction_id=op,
+                    reason="bonus",
+                    at=AT,
+                    kind=Kind.BONUS,
+                    amount=rng.randint(1, 300),
+                    source=src,
+                ),
+            )
+        elif choice == 5:
+            with suppress(InsufficientBalance):
+                ledger.execute(
+                    member,
+                    Spend(
+                        operation_id=op,
+                        transaction_id=op,
+                        reason="topup",
+                        at=AT,
+                        kind=Kind.SETTLEMENT,
+                        amount=rng.randint(1, 300),
+                        source=src,
+                    ),
+                )
+        else:
+            ledger.execute(
+                member,
+                Debit(
+                    operation_id=op,
+                    transaction_id=op,
+                    reason="correction",
+                    at=AT,
+                    kind=Kind.ADJUSTMENT,
+                    amount=rng.randint(1, 100),
+                    source=src,
+                ),
+            )
+        if rng.random() < 0.2:  # a redelivery of the same operation
+            with suppress(InsufficientBalance):
+                ledger.execute(
+                    member,
+                    Credit(
+                        operation_id=op, transaction_id=op, reason="bonus", at=AT, kind=Kind.BONUS, amount=1, source=src
+                    ),
+                )
+
+
+def test_reconciliation_is_clean_after_a_random_mix_of_operations(
+    ledger: Ledger, new_member_id: Callable[[], str]
+) -> None:
+    rng = random.Random(20261124)
+    members = [new_member_id() for _ in range(8)]
+    random_operations(ledger, members, rng, 300)
+
+    checked, differences = find_differences()
+
+    assert checked >= len(members)
+    assert differences == []
+    assert all(ledger.balances(m).available >= 0 for m in members)
+
+
+def test_reconciliation_finds_the_difference_a_test_plants(
+    ledger: Ledger, new_member_id: Callable[[], str], capsys
+) -> None:
+    honest, tampered = new_member_id(), new_member_id()
+    for member in (honest, tampered):
+        ledger.execute(
+            member,
+            Credit(
+                operation_id="c",
+                transaction_id="c",
+                reason="bonus",
+                at=AT,
+                kind=Kind.BONUS,
+                amount=100,
+                source=Source("t", "c"),
+            ),
+        )
+    account = AccountModel.get(partition(tampered), ACCOUNT_SK)
+    try:
+        # Someone edits the balance by hand, bypassing the ledger.
+        account.update(actions=[AccountModel.available.set(1_100)], add_version_condition=False)
+
+        _, differences = find_differences()
+        exit_code = reconcile_command([])
+
+        assert [d.member_id for d in differences] == [tampered]
+        assert differences[0].gap.available == 1_000
+        assert exit_code == 1
+        assert tampered in capsys.readouterr().err
+    finally:
+        account.update(actions=[AccountModel.available.set(100)], add_version_condition=False)
+    assert find_differences()[1] == []
