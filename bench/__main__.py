@@ -1,0 +1,63 @@
+"""`make bench`: every figure is a ratio against a baseline measured in the same run on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from bench import cold_imports, ledger_ops
+
+
+def _with_dynamodb_local(repeats: int) -> None:
+    from local.dynamodb import DynamoDBLocal, ensure_installed
+    from local.template import create_tables, load_template, table_names
+
+    ensure_installed()
+    template = load_template()
+    names = table_names(template, "cashback-bench")
+    with DynamoDBLocal() as db:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = db.endpoint
+        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(variable, "bench")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+        os.environ.update(
+            {
+                "MEMBERS_TABLE": names["MembersTable"],
+                "LEDGER_TABLE": names["LedgerTable"],
+                "OUTBOX_TABLE": names["OutboxTable"],
+            }
+        )
+        create_tables(template, names, db.endpoint)
+        baseline, figures = ledger_ops.measure(repeats)
+    print(
+        f"\nLedger operations on DynamoDB Local ({repeats} each; "
+        f"baseline: bare boto3 TransactWriteItems of 3 puts = {baseline * 1000:.2f} ms)"
+    )
+    print(f"{'operation':<24}{'DynamoDB calls':<44}{'ms':>8}{'x baseline':>12}")
+    for f in figures:
+        calls = ", ".join(f"{n} {k}" for k, n in f.calls.items())
+        print(f"{f.name:<24}{calls:<44}{f.seconds * 1000:>8.2f}{f.ratio:>12.2f}")
+
+
+def _cold_imports(repeats: int) -> None:
+    baseline, figures = cold_imports.measure(repeats)
+    print(
+        f"\nCold import of each handler module (median of {repeats} fresh interpreters; "
+        f"baseline: import botocore + create a DynamoDB client = {baseline * 1000:.0f} ms)"
+    )
+    print(f"{'function':<12}{'ms':>8}{'x baseline':>12}")
+    for name, seconds in figures.items():
+        print(f"{name:<12}{seconds * 1000:>8.0f}{seconds / baseline:>12.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=200, help="operations per ledger figure")
+    parser.add_argument("--import-repeats", type=int, default=7)
+    args = parser.parse_args()
+    _with_dynamodb_local(args.repeats)
+    _cold_imports(args.import_repeats)
+
+
+if __name__ == "__main__":
+    main()
