@@ -9,8 +9,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cashback.api.ledger import AdjustmentOut, AdjustmentRequest, TransactionOut
+from cashback.api.promo_codes import NewPromoCode, PromoCodeOut
+from cashback.domain.promo_codes import PromoCode, normalise_code
 from cashback.observability import logger, metrics, tracer
-from cashback.service import ledger
+from cashback.service import ledger, members
 from cashback.web.identity import operator_identity
 from cashback.web.resolver import make_resolver
 
@@ -38,6 +40,20 @@ def adjust(
         debt=outcome.balances.debt,
     )
     return body, HTTPStatus.CREATED if outcome.applied else HTTPStatus.OK
+
+
+@app.post("/admin/promo-codes", summary="Create a promo code", tags=["admin"])
+@tracer.capture_method
+def create_promo_code(request: Annotated[NewPromoCode, Body()]) -> tuple[PromoCodeOut, int]:
+    promo = PromoCode(
+        code=normalise_code(request.code),
+        bonus=request.bonus,
+        starts_at=request.starts_at,
+        ends_at=request.ends_at,
+        max_uses=request.max_uses,
+    )
+    created = members.create_promo_code(promo, actor=operator_identity(app.current_event))
+    return PromoCodeOut.of(created), HTTPStatus.CREATED
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

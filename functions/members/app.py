@@ -8,7 +8,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.members import EnrolRequest, MemberOut
+from cashback.api.members import (
+    ConfirmRequest,
+    EmailConfirmed,
+    EmailRequest,
+    EmailSent,
+    EnrolRequest,
+    MemberOut,
+    PromoCodeApplied,
+    PromoCodeRequest,
+    UpdateMeRequest,
+)
 from cashback.observability import logger, metrics, tracer
 from cashback.service import members
 from cashback.web.identity import member_identity
@@ -21,7 +31,7 @@ app = make_resolver()
 @tracer.capture_method
 def enrol(request: Annotated[EnrolRequest | None, Body()] = None) -> tuple[MemberOut, int]:
     request = request or EnrolRequest()
-    member, created = members.enrol(member_identity(app.current_event), request.email)
+    member, created = members.enrol(member_identity(app.current_event), request.email, request.promo_code)
     if created:
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
     return MemberOut.of(member), HTTPStatus.CREATED if created else HTTPStatus.OK
@@ -31,6 +41,42 @@ def enrol(request: Annotated[EnrolRequest | None, Body()] = None) -> tuple[Membe
 @tracer.capture_method
 def me() -> MemberOut:
     return MemberOut.of(members.me(member_identity(app.current_event)))
+
+
+@app.patch("/members/me", summary="Change goal, monthly write-off limit or profile", tags=["members"])
+@tracer.capture_method
+def update_me(request: Annotated[UpdateMeRequest, Body()]) -> MemberOut:
+    profile = members.ProfileInput(**request.profile.model_dump()) if request.profile else None
+    member = members.update_me(
+        member_identity(app.current_event),
+        goal=request.goal,
+        limit=request.monthly_writeoff_limit,
+        limit_given="monthly_writeoff_limit" in request.model_fields_set,
+        profile=profile,
+    )
+    return MemberOut.of(member)
+
+
+@app.post("/members/me/email", summary="Send a confirmation code to an email address", tags=["members"])
+@tracer.capture_method
+def request_email_confirmation(request: Annotated[EmailRequest, Body()]) -> tuple[EmailSent, int]:
+    address = members.request_email_confirmation(member_identity(app.current_event), request.email)
+    return EmailSent(email=address), HTTPStatus.ACCEPTED
+
+
+@app.post("/members/me/email/confirm", summary="Confirm the email address with its code", tags=["members"])
+@tracer.capture_method
+def confirm_email(request: Annotated[ConfirmRequest, Body()]) -> EmailConfirmed:
+    member, bonus = members.confirm_email(member_identity(app.current_event), request.code)
+    return EmailConfirmed(email=member.email, email_confirmed=member.email_confirmed, bonus=bonus)
+
+
+@app.post("/members/me/promo-codes", summary="Apply a promo code", tags=["members"])
+@tracer.capture_method
+def apply_promo_code(request: Annotated[PromoCodeRequest, Body()]) -> PromoCodeApplied:
+    bonus = members.apply_promo_code(member_identity(app.current_event), request.code)
+    metrics.add_metric(name="PromoCodesApplied", unit=MetricUnit.Count, value=1)
+    return PromoCodeApplied(code=request.code.strip().upper(), bonus=bonus)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -12,6 +12,12 @@ class Settings(BaseModel):
     ledger_table: str = Field(alias="LEDGER_TABLE", min_length=3)
     outbox_table: str = Field(alias="OUTBOX_TABLE", min_length=3)
     region: str = Field(alias="AWS_REGION", default="eu-central-1")
+    # Comma-separated E.164 prefixes of the operator's own numbers.
+    subscriber_ranges: str = Field(alias="SUBSCRIBER_RANGES", default="")
+
+    @property
+    def subscriber_prefixes(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.subscriber_ranges.split(",") if p.strip())
 
 
 @lru_cache(maxsize=1)

@@ -64,3 +64,26 @@ def normalise_email(raw: str) -> str:
 def mask_phone(phone: str) -> str:
     """For logs: enough to tell numbers apart in an incident, not enough to call anyone."""
     return phone[:4] + "*" * max(len(phone) - 6, 0) + phone[-2:]
+
+
+def is_subscriber(phone: str, ranges: tuple[str, ...], directory_entry: bool | None) -> bool:
+    """The directory's row wins (numbers ported in or out); otherwise the operator's number ranges."""
+    if directory_entry is not None:
+        return directory_entry
+    return any(phone.startswith(prefix) for prefix in ranges)
+
+
+def check_profile(first_name: str, last_name: str, birth_date: date, city: str, today: date) -> Profile:
+    for label, value in (("first_name", first_name), ("last_name", last_name), ("city", city)):
+        if not value.strip():
+            raise InvalidInput(f"{label} is required", code="invalid_profile")
+    youngest = date(today.year - 14, today.month, min(today.day, 28))  # 28: every month has one
+    if not date(1900, 1, 1) <= birth_date <= youngest:
+        raise InvalidInput("birth_date must be a real date at least 14 years ago", code="invalid_birth_date")
+    return Profile(first_name.strip(), last_name.strip(), birth_date, city.strip())
+
+
+def check_writeoff_limit(limit: int | None) -> int | None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InvalidInput("monthly_writeoff_limit is a whole number >= 0, or null", code="invalid_limit")
+    return limit

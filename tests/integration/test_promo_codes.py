@@ -1,0 +1,76 @@
+"""A promo code's usage limit holds under concurrent applies, on DynamoDB Local's real transactions."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from cashback.domain.errors import DomainError
+from cashback.domain.promo_codes import PromoCode
+from cashback.service import members
+from cashback.store.ledger import Ledger
+from cashback.store.promo_codes import promo_codes
+from cashback.web.identity import MemberIdentity
+
+
+def enrolled(new_member_id: Callable[[], str], n: int) -> list[MemberIdentity]:
+    people = [MemberIdentity(sub=new_member_id(), phone=f"+7903{uuid.uuid4().int % 10**7:07d}") for _ in range(n)]
+    for person in people:
+        members.enrol(person)
+    return people
+
+
+def test_thirty_members_racing_for_a_code_limited_to_ten_get_exactly_ten(
+    ledger: Ledger, new_member_id: Callable[[], str]
+) -> None:
+    now = datetime.now(UTC)
+    code = f"RACE{new_member_id()[-8:].upper()}"
+    members.create_promo_code(PromoCode(code, 100, now - timedelta(hours=1), now + timedelta(days=1), 10), actor="t")
+    people = enrolled(new_member_id, 30)
+    start = threading.Barrier(len(people))
+
+    def apply(person: MemberIdentity) -> str:
+        start.wait()
+        try:
+            members.apply_promo_code(person, code)
+        except DomainError as error:
+            return error.code
+        return "applied"
+
+    with ThreadPoolExecutor(max_workers=len(people)) as pool:
+        results = list(pool.map(apply, people))
+
+    assert results.count("applied") == 10
+    assert set(results) == {"applied", "promo_code_used_up"}
+    promo = promo_codes().get(code)
+    assert promo is not None
+    assert promo.uses == 10
+    assert sum(ledger.balances(p.sub).available for p in people) == 1_000
+
+
+def test_one_member_applying_a_code_from_five_devices_at_once_gets_it_once(
+    ledger: Ledger, new_member_id: Callable[[], str]
+) -> None:
+    now = datetime.now(UTC)
+    code = f"TWICE{new_member_id()[-8:].upper()}"
+    members.create_promo_code(PromoCode(code, 250, now - timedelta(hours=1), now + timedelta(days=1), 100), actor="t")
+    [person] = enrolled(new_member_id, 1)
+
+    def apply(_: int) -> str:
+        try:
+            members.apply_promo_code(person, code)
+        except DomainError as error:
+            return error.code
+        return "applied"
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        results = list(pool.map(apply, range(5)))
+
+    assert results.count("applied") == 1
+    assert ledger.balances(person.sub).available == 250
+    promo = promo_codes().get(code)
+    assert promo is not None
+    assert promo.uses == 1

@@ -1,0 +1,255 @@
+"""Welcome bonuses through the members handlers, on moto: each is earned once, with its reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cashback.store import outbox
+from tests.fixtures.handlers import invoke, sample_event
+
+pytestmark = pytest.mark.usefixtures("moto_tables")
+
+SUBSCRIBER = {"sub": "sub-subscriber", "phone_number": "+79161112233"}  # in the operator's +7916 range
+OUTSIDER = {"sub": "sub-outsider", "phone_number": "+79031112233"}
+
+
+@pytest.fixture(autouse=True)
+def subscriber_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cashback import config
+
+    monkeypatch.setenv("SUBSCRIBER_RANGES", "+7916,+7915")
+    config.settings.cache_clear()
+
+
+def enrol(claims: dict | None = None, **body: object) -> dict:
+    event = sample_event("members-enrol", body=body or None)
+    if claims:
+        event = sample_event("members-enrol", body=body or None, claims=claims)
+    status, member = invoke("members", event)
+    assert status in (200, 201), member
+    return member
+
+
+def bonuses(claims: dict | None = None) -> list[tuple[int, str]]:
+    event = sample_event("ledger-transactions", query=None)
+    if claims:
+        event = sample_event("ledger-transactions", query=None, claims=claims)
+    _, page = invoke("ledger", event)
+    return [(t["amount"], t["reason"]) for t in page["items"]]
+
+
+def sent_code(to: str) -> str:
+    [message] = [m for m in outbox.recent() if m.to == to]
+    return str(message.body["code"])
+
+
+def promo(code: str = "UD2PV797", bonus: int = 250, max_uses: int = 1000, starts: int = -1, ends: int = 30) -> None:
+    now = datetime.now(UTC)
+    body = {
+        "code": code,
+        "bonus": bonus,
+        "starts_at": (now + timedelta(days=starts)).isoformat(),
+        "ends_at": (now + timedelta(days=ends)).isoformat(),
+        "max_uses": max_uses,
+    }
+    status, created = invoke("admin", sample_event("admin-promo-code", body=body))
+    assert status == 201, created
+
+
+# --- subscribers ----------------------------------------------------------------------------------
+
+
+def test_a_number_in_the_operators_ranges_is_a_subscriber_and_others_are_not() -> None:
+    assert enrol(SUBSCRIBER)["subscriber"] is True
+    assert enrol(OUTSIDER)["subscriber"] is False
+
+
+# --- email --------------------------------------------------------------------------------------
+
+
+def test_confirming_the_email_earns_15_once() -> None:
+    enrol(email="anna@example.com")
+    status, _ = invoke("members", sample_event("members-email-confirm", body={"code": sent_code("anna@example.com")}))
+    assert status == 200
+
+    status, confirmed = invoke("members", sample_event("members-me"))
+    assert confirmed["email_confirmed"] is True
+    assert bonuses() == [(15, "Email address confirmed")]
+
+
+def test_a_second_confirmed_address_earns_nothing_more() -> None:
+    enrol(email="anna@example.com")
+    invoke("members", sample_event("members-email-confirm", body={"code": sent_code("anna@example.com")}))
+
+    status, _ = invoke("members", sample_event("members-email", body={"email": "anna@work.example"}))
+    assert status == 202
+    status, second = invoke(
+        "members", sample_event("members-email-confirm", body={"code": sent_code("anna@work.example")})
+    )
+
+    assert (status, second["bonus"], second["email"]) == (200, 0, "anna@work.example")
+    assert bonuses() == [(15, "Email address confirmed")]
+
+
+def test_a_wrong_code_is_refused_and_five_wrong_codes_lock_the_code() -> None:
+    enrol(email="anna@example.com")
+    right = sent_code("anna@example.com")
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    refusals = [invoke("members", sample_event("members-email-confirm", body={"code": wrong})) for _ in range(5)]
+    status, error = invoke("members", sample_event("members-email-confirm", body={"code": right}))
+
+    assert [(s, e["error"]["code"]) for s, e in refusals] == [(422, "wrong_code")] * 5
+    assert (status, error["error"]["code"]) == (410, "too_many_attempts")
+    assert bonuses() == []
+
+
+def test_the_code_is_stored_only_as_a_hash() -> None:
+    from cashback.store.members import EMAIL_SK, EmailConfirmationModel
+
+    member = enrol(email="anna@example.com")
+    code = sent_code("anna@example.com")
+    record = EmailConfirmationModel.get(f"MEMBER#{member['member_id']}", EMAIL_SK)
+    assert code not in str(record.attribute_values)
+
+
+def test_a_new_code_within_a_minute_is_refused() -> None:
+    enrol(email="anna@example.com")
+    status, error = invoke("members", sample_event("members-email", body={"email": "anna@example.com"}))
+    assert (status, error["error"]["code"]) == (429, "too_many_requests")
+
+
+def test_confirming_without_a_pending_code_is_404() -> None:
+    enrol()
+    status, error = invoke("members", sample_event("members-email-confirm", body={"code": "123456"}))
+    assert (status, error["error"]["code"]) == (404, "no_pending_confirmation")
+
+
+# --- promo codes ------------------------------------------------------------------------------------
+
+
+def test_a_promo_code_credits_its_bonus_once_per_member() -> None:
+    promo()
+    enrol()
+    status, applied = invoke("members", sample_event("members-promo-code"))
+    again, error = invoke("members", sample_event("members-promo-code", body={"code": " ud2pv797 "}))
+
+    assert (status, applied) == (200, {"code": "UD2PV797", "bonus": 250})
+    assert (again, error["error"]["code"]) == (409, "promo_code_already_used")
+    assert bonuses() == [(250, "Promo code UD2PV797")]
+
+
+def test_enrolment_with_a_promo_code_applies_it() -> None:
+    promo()
+    enrol(promo_code="UD2PV797")
+    assert bonuses() == [(250, "Promo code UD2PV797")]
+
+
+def test_enrolment_with_an_unknown_promo_code_enrols_nobody() -> None:
+    status, error = invoke("members", sample_event("members-enrol", body={"promo_code": "NOPE123"}))
+    assert (status, error["error"]["code"]) == (404, "promo_code_not_found")
+    assert invoke("members", sample_event("members-me"))[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("window", "code"),
+    [((-10, -1), "promo_code_expired"), ((1, 10), "promo_code_not_started")],
+)
+def test_a_promo_code_outside_its_window_is_gone(window: tuple[int, int], code: str) -> None:
+    promo(starts=window[0], ends=window[1])
+    enrol()
+    status, error = invoke("members", sample_event("members-promo-code"))
+    assert (status, error["error"]["code"]) == (410, code)
+
+
+def test_a_used_up_promo_code_is_gone() -> None:
+    promo(max_uses=1)
+    enrol(OUTSIDER)
+    invoke("members", sample_event("members-promo-code", claims=OUTSIDER))
+    enrol()
+    status, error = invoke("members", sample_event("members-promo-code"))
+    assert (status, error["error"]["code"]) == (410, "promo_code_used_up")
+
+
+@pytest.mark.parametrize(("body", "status"), [({"code": "NOPE123"}, 404), ({"code": "!"}, 422), ({}, 422)])
+def test_bad_promo_codes_are_refused(body: dict, status: int) -> None:
+    enrol()
+    got, error = invoke("members", sample_event("members-promo-code", body=body))
+    assert got == status
+    assert error["error"]["code"]
+
+
+def test_a_promo_code_cannot_be_created_twice() -> None:
+    promo()
+    now = datetime.now(UTC)
+    body = {
+        "code": "UD2PV797",
+        "bonus": 1,
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(days=1)).isoformat(),
+        "max_uses": 1,
+    }
+    status, error = invoke("admin", sample_event("admin-promo-code", body=body))
+    assert (status, error["error"]["code"]) == (409, "promo_code_exists")
+
+
+# --- profile, goal and limit ----------------------------------------------------------------------
+
+
+def test_a_non_subscriber_completing_the_profile_earns_30_once() -> None:
+    enrol(OUTSIDER)
+    first, member = invoke("members", sample_event("members-update", claims=OUTSIDER))
+    second, _ = invoke("members", sample_event("members-update", claims=OUTSIDER))
+
+    assert (first, second) == (200, 200)
+    assert member["profile"]["city"] == "Moscow"
+    assert (member["goal"], member["monthly_writeoff_limit"]) == ("smartphone", 500)
+    assert bonuses(OUTSIDER) == [(30, "Profile completed")]
+
+
+def test_a_subscriber_completing_the_profile_earns_nothing() -> None:
+    enrol(SUBSCRIBER)
+    status, member = invoke("members", sample_event("members-update", claims=SUBSCRIBER))
+    assert status == 200
+    assert member["profile"]["first_name"] == "Anna"
+    assert bonuses(SUBSCRIBER) == []
+
+
+def test_the_write_off_limit_can_be_removed_with_null() -> None:
+    enrol()
+    invoke("members", sample_event("members-update", body={"monthly_writeoff_limit": 300}))
+    status, member = invoke("members", sample_event("members-update", body={"monthly_writeoff_limit": None}))
+    assert (status, member["monthly_writeoff_limit"]) == (200, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"goal": "lottery"},
+        {"monthly_writeoff_limit": -1},
+        {"monthly_writeoff_limit": 10.5},
+        {"monthly_writeoff_limit": "100"},
+        {"profile": {"first_name": "Anna"}},
+        {"profile": {"first_name": "Anna", "last_name": "S", "birth_date": "2030-01-01", "city": "Moscow"}},
+        {"profile": {"first_name": " ", "last_name": "S", "birth_date": "1990-01-01", "city": "Moscow"}},
+        {"nickname": "anna"},
+    ],
+)
+def test_bad_settings_are_refused_and_change_nothing(body: dict) -> None:
+    enrol()
+    status, error = invoke("members", sample_event("members-update", body=body))
+    assert status == 422, error
+    _, member = invoke("members", sample_event("members-me"))
+    assert (member["goal"], member["monthly_writeoff_limit"], member["profile"]) == ("phone_topup", None, None)
+    assert bonuses() == []
+
+
+def test_the_first_purchase_bonus_is_credited_once() -> None:
+    from cashback.service.members import credit_first_purchase
+
+    member = enrol()
+    outcomes = [credit_first_purchase(member["member_id"]) for _ in range(3)]
+    assert [o.applied for o in outcomes] == [True, False, False]
+    assert bonuses() == [(200, "First purchase")]
