@@ -12,8 +12,8 @@ from pynamodb.transactions import TransactWrite
 
 from cashback.domain.errors import Conflict, InsufficientBalance
 from cashback.domain.ledger import Accrue, Balances, Credit, Kind, RecordPending, Reject, Source, Spend, Status
-from cashback.store.ledger import EntryModel, Ledger, TransactionModel, partition
 from cashback.store import outbox
+from cashback.store.ledger import EntryModel, Ledger, TransactionModel, partition
 from cashback.store.outbox import Message, MessageKind, enqueue
 
 AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
