@@ -178,10 +178,10 @@ def lose(balances: Balances, amount: Bonus) -> Balances:
     return Balances(available=-taken, debt=amount - taken)
 
 
-def _positive(amount: Bonus, what: str) -> None:
+def _positive(amount: Bonus, what: str, *, zero_allowed: bool = False) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidInput(f"{what} is a whole number of bonuses", code="invalid_amount")
-    if amount <= 0:
+    if amount < 0 or (amount == 0 and not zero_allowed):
         raise InvalidInput(f"{what} must be positive", code="invalid_amount")
 
 
@@ -213,7 +213,8 @@ def decide(cmd: Command, balances: Balances, existing: Transaction | None) -> De
 
 def _decide_new(cmd: Command, balances: Balances) -> Decision:
     if isinstance(cmd, RecordPending):
-        _positive(cmd.amount, "a pending accrual")
+        # A purchase worth less than one bonus still shows to the member, as 0.
+        _positive(cmd.amount, "a pending accrual", zero_allowed=True)
         txn = _new_transaction(
             cmd,
             cmd.kind,
@@ -244,7 +245,7 @@ def _decide_new(cmd: Command, balances: Balances) -> Decision:
 def _decide_move(cmd: Command, balances: Balances, txn: Transaction) -> Decision | None:
     moved = replace(txn, reason=cmd.reason, updated_at=cmd.at)
     if isinstance(cmd, Reprice):
-        _positive(cmd.amount, "a repriced accrual")
+        _positive(cmd.amount, "a repriced accrual", zero_allowed=True)
         if txn.status is not Status.PENDING or cmd.amount == txn.amount:
             return None
         repriced = replace(moved, amount=cmd.amount, details={**txn.details, **cmd.details})

@@ -1,0 +1,36 @@
+"""What a new user of `make run` finds: the well-known promo code, a subscriber directory, the catalog.
+
+Idempotent: running it again rewrites the same records and leaves members and their ledgers alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+from cashback.domain.errors import Conflict
+from cashback.domain.promo_codes import PromoCode
+from cashback.store.members import members
+from cashback.store.promo_codes import promo_codes
+
+WELCOME_CODE = "UD2PV797"
+# Numbers ported to or from the operator: the directory overrides the number ranges for them.
+DIRECTORY = {"+79031234567": True, "+79169999999": False}
+
+
+def seed_members(now: datetime) -> None:
+    welcome = PromoCode(WELCOME_CODE, 250, now - timedelta(days=1), now + timedelta(days=365), 1_000_000)
+    with contextlib.suppress(Conflict):  # already seeded: its usage counter is kept
+        promo_codes().create(welcome, created_by="local-seed")
+    for phone, subscriber in DIRECTORY.items():
+        members().set_directory_entry(phone, subscriber)
+
+
+def seed(now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
+    seed_members(now)
+    try:
+        from local.seed_catalog import seed_catalog
+    except ImportError:  # the catalog arrives with its own module
+        return
+    seed_catalog(now)

@@ -1,0 +1,128 @@
+"""Network adapters: who may call, and what a malformed postback gets."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from cashback.domain.conversions import PostbackStatus
+from cashback.domain.errors import InvalidInput, Unauthorized
+from cashback.domain.networks import ADAPTERS, PostbackRequest
+from cashback.domain.networks.direct import sign
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+ADMITAD = {
+    "token": "local-admitad-secret",
+    "subid": "01JDCLICK",
+    "action_id": "778899",
+    "order_id": "A-1",
+    "order_sum": "1999.90",
+    "payment_sum": "139.99",
+    "currency": "RUB",
+    "status": "pending",
+    "time": "1795521600",
+}
+
+
+def direct_request(body: dict, secret: str = "local-direct-secret", at: datetime = NOW) -> PostbackRequest:
+    raw = json.dumps(body)
+    t = int(at.timestamp())
+    return PostbackRequest("POST", headers={"x-signature": f"t={t},v1={sign(secret, t, raw)}"}, body=raw)
+
+
+DIRECT = {
+    "event_id": "evt-1",
+    "click_id": "01JDCLICK",
+    "order_id": "D-9",
+    "amount": "500.00",
+    "currency": "RUB",
+    "status": "approved",
+    "occurred_at": "2026-11-24T15:00:00+03:00",
+}
+
+
+def test_admitad_postbacks_are_normalised() -> None:
+    postback = ADAPTERS["admitad"].parse(PostbackRequest("GET", query=ADMITAD))
+    assert (postback.conversion_id, postback.click_id, postback.amount) == ("778899", "01JDCLICK", Decimal("1999.90"))
+    assert postback.status is PostbackStatus.PENDING
+    assert "token" not in postback.raw
+
+
+@pytest.mark.parametrize("token", ["", "local-admitad-secre", "LOCAL-ADMITAD-SECRET", "local-admitad-secret "])
+def test_admitad_with_a_wrong_token_is_unauthorized(token: str) -> None:
+    with pytest.raises(Unauthorized):
+        ADAPTERS["admitad"].authenticate(
+            PostbackRequest("GET", query={**ADMITAD, "token": token}), ["local-admitad-secret"], NOW
+        )
+
+
+def test_admitad_accepts_any_active_secret_while_rotating() -> None:
+    request = PostbackRequest("GET", query={**ADMITAD, "token": "new-secret"})
+    ADAPTERS["admitad"].authenticate(request, ["old-secret", "new-secret"], NOW)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"order_sum": "12,5"}, "invalid_amount"),
+        ({"order_sum": "-1"}, "invalid_amount"),
+        ({"order_sum": "1.999"}, "invalid_amount"),
+        ({"status": "maybe"}, "invalid_status"),
+        ({"time": "yesterday"}, "invalid_time"),
+        ({"subid": ""}, "missing_field"),
+    ],
+)
+def test_malformed_admitad_postbacks_are_refused(change: dict, code: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        ADAPTERS["admitad"].parse(PostbackRequest("GET", query={**ADMITAD, **change}))
+    assert error.value.code == code
+
+
+def test_a_direct_postback_signed_with_the_secret_is_accepted_and_normalised() -> None:
+    request = direct_request(DIRECT)
+    ADAPTERS["direct"].authenticate(request, ["local-direct-secret"], NOW)
+    postback = ADAPTERS["direct"].parse(request)
+    assert postback.conversion_id == "D-9@01JDCLICK"
+    assert postback.status is PostbackStatus.APPROVED
+    assert postback.occurred_at == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        direct_request(DIRECT, secret="someone-else"),
+        PostbackRequest("POST", headers={}, body=json.dumps(DIRECT)),
+        PostbackRequest("POST", headers={"x-signature": "garbage"}, body=json.dumps(DIRECT)),
+    ],
+)
+def test_a_direct_postback_with_a_bad_signature_is_unauthorized(request_: PostbackRequest) -> None:
+    with pytest.raises(Unauthorized):
+        ADAPTERS["direct"].authenticate(request_, ["local-direct-secret"], NOW)
+
+
+def test_a_direct_postback_whose_body_was_changed_after_signing_is_unauthorized() -> None:
+    signed = direct_request(DIRECT)
+    tampered = PostbackRequest("POST", headers=signed.headers, body=signed.body.replace("500.00", "50000.00"))
+    with pytest.raises(Unauthorized):
+        ADAPTERS["direct"].authenticate(tampered, ["local-direct-secret"], NOW)
+
+
+@pytest.mark.parametrize("skew", [301, -301, 3600])
+def test_a_replay_outside_the_five_minute_window_is_refused(skew: int) -> None:
+    request = direct_request(DIRECT, at=datetime.fromtimestamp(NOW.timestamp() - skew, tz=UTC))
+    with pytest.raises(Unauthorized) as error:
+        ADAPTERS["direct"].authenticate(request, ["local-direct-secret"], NOW)
+    assert error.value.code == "stale_signature"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [("{", "malformed_json"), ("[]", "malformed_json"), (json.dumps({**DIRECT, "amount": 500}), "invalid_field")],
+)
+def test_malformed_direct_postbacks_are_refused(body: str, code: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        ADAPTERS["direct"].parse(PostbackRequest("POST", body=body))
+    assert error.value.code == code
