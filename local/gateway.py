@@ -1,0 +1,809 @@
+"""The project's local API gateway: template.yaml's HTTP API routes on 127.0.0.1, handlers run in-process.
+
+It plays API Gateway's part as a client would notice it: the same routes and route precedence, the
+payload v2.0 event, the JWT and IAM authorizers (with tokens minted by `local.tokens`), the response
+mapping, the error bodies API Gateway writes itself, and the 10 MB request limit. It also serves the
+local-only routes of API.md (`/_local/...`) that let people and tests drive the stack end to end.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from local import tokens
+from local.handlers import load_function_module
+from local.template import REPO, EventRule, FunctionSpec, Route, event_rules, function_environment, functions
+from local.template import http_routes as template_routes
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+ACCOUNT_ID = "000000000000"
+API_ID = "local"
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+LAYER_PATH = Path("layers") / "cashback" / "python"
+SERVICE_NAME = "cashback-local"
+SWAGGER_UI_VERSION = "5.17.14"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TEXTUAL_TYPES = re.compile(
+    r"^(text/.*|application/(json|.*\+json|x-www-form-urlencoded|xml|.*\+xml|javascript|graphql)|multipart/form-data)$"
+)
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-central-1"
+
+
+# ------------------------------------------------------------------------------------------ responses
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_response(status: int, payload: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
+    body = json.dumps(payload, default=str).encode()
+    return Response(status, body, [("Content-Type", "application/json"), *headers])
+
+
+def api_error(status: int, code: str, message: str) -> Response:
+    """The contract's error shape, for the local routes (the handlers write their own)."""
+    return json_response(status, {"error": {"code": code, "message": message}})
+
+
+# What API Gateway itself answers when it refuses a request before any handler runs.
+NOT_FOUND = json_response(404, {"message": "Not Found"})
+UNAUTHORIZED = json_response(401, {"message": "Unauthorized"}, [("www-authenticate", "Bearer")])
+FORBIDDEN = json_response(403, {"message": "Forbidden"})
+TOO_LARGE = json_response(413, {"message": "Request Entity Too Large"})
+INTERNAL_ERROR = json_response(500, {"message": "Internal Server Error"})
+
+
+def lambda_result_to_response(result: Any) -> Response:
+    """Map a handler's result as API Gateway does for payload format 2.0."""
+    if isinstance(result, dict) and "statusCode" in result:
+        headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers += [(str(name), str(value)) for value in values]
+        headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
+        body = result.get("body")
+        if body is None:
+            payload = b""
+        elif not isinstance(body, str):
+            raise TypeError(f"the response body must be a string, not {type(body).__name__}")
+        elif result.get("isBase64Encoded"):
+            payload = base64.b64decode(body)
+        else:
+            payload = body.encode()
+        return Response(int(result["statusCode"]), payload, headers)
+    # Anything else is taken as a 200 JSON body; a string is the body itself.
+    body_text = result if isinstance(result, str) else json.dumps(result)
+    return Response(200, body_text.encode(), [("Content-Type", "application/json")])
+
+
+# -------------------------------------------------------------------------------------------- routing
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route: Route
+    pattern: re.Pattern[str]
+    parameters: tuple[str, ...]
+    greedy: bool
+    literal_segments: int
+
+    @classmethod
+    def of(cls, route: Route) -> CompiledRoute:
+        parts, parameters, greedy, literals = [], [], False, 0
+        for segment in route.path.strip("/").split("/"):
+            variable = re.fullmatch(r"\{([^{}+]+)(\+?)\}", segment)
+            if variable is None:
+                parts.append(re.escape(segment))
+                literals += 1
+            else:
+                parameters.append(variable.group(1))
+                greedy = greedy or variable.group(2) == "+"
+                parts.append("(.+)" if variable.group(2) else "([^/]+)")
+        return cls(route, re.compile("/" + "/".join(parts)), tuple(parameters), greedy, literals)
+
+    def specificity(self) -> tuple[bool, int, bool]:
+        # API Gateway prefers full matches over greedy ones, more literal segments, then a named method.
+        return (self.greedy, -self.literal_segments, self.route.method == "ANY")
+
+
+class RouteTable:
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self._routes = sorted((CompiledRoute.of(r) for r in routes), key=CompiledRoute.specificity)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route for `method path` and its path parameters; a known path with another method is None."""
+        for compiled in self._routes:
+            if compiled.route.method not in (method, "ANY"):
+                continue
+            found = compiled.pattern.fullmatch(path)
+            if found:
+                values = (unquote(value) for value in found.groups())
+                return compiled.route, dict(zip(compiled.parameters, values, strict=True))
+        return None
+
+
+# --------------------------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    method: str
+    raw_path: str
+    raw_query: str
+    headers: list[tuple[str, str]]  # as received, names in any case, repeats kept
+    body: bytes
+    source_ip: str
+    domain_name: str
+
+
+def _api_gateway_time(moment: datetime) -> str:
+    return f"{moment:%d}/{_MONTHS[moment.month - 1]}/{moment:%Y:%H:%M:%S} +0000"
+
+
+def _is_textual(content_type: str | None) -> bool:
+    return content_type is not None and bool(_TEXTUAL_TYPES.match(content_type.split(";")[0].strip().lower()))
+
+
+def http_api_event(
+    request: IncomingRequest,
+    route: Route,
+    path_parameters: Mapping[str, str],
+    authorizer: dict[str, Any] | None,
+    request_id: str,
+) -> dict[str, Any]:
+    """The API Gateway HTTP API payload format 2.0 event for one request."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers:
+        lower = name.lower()
+        if lower == "cookie":  # payload 2.0 moves cookies out of the headers
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+        else:
+            headers[lower] = f"{headers[lower]},{value}" if lower in headers else value
+    now = datetime.now(UTC)
+    headers.setdefault("x-forwarded-for", request.source_ip)
+    headers.setdefault("x-forwarded-port", request.domain_name.rpartition(":")[2] or "80")
+    headers.setdefault("x-forwarded-proto", "http")
+    headers.setdefault("x-amzn-trace-id", f"Root=1-{int(now.timestamp()):08x}-{uuid.uuid4().hex[:24]}")
+
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+
+    route_key = route.route_key
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.raw_path,
+        "rawQueryString": request.raw_query,
+        "headers": headers,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    context: dict[str, Any] = {
+        "accountId": ACCOUNT_ID,
+        "apiId": API_ID,
+        "domainName": request.domain_name,
+        "domainPrefix": request.domain_name.split(".")[0].split(":")[0],
+        "http": {
+            "method": request.method,
+            "path": request.raw_path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": request.source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": request_id,
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": _api_gateway_time(now),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    event["requestContext"] = context
+    if request.body:
+        if _is_textual(headers.get("content-type")):
+            event["body"] = request.body.decode("utf-8", "replace")
+            event["isBase64Encoded"] = False
+        else:
+            event["body"] = base64.b64encode(request.body).decode("ascii")
+            event["isBase64Encoded"] = True
+    else:
+        event["isBase64Encoded"] = False
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    return event
+
+
+# ----------------------------------------------------------------------------------------- authorizers
+
+
+def _bearer(headers: Sequence[tuple[str, str]]) -> str | None:
+    value = next((v for k, v in headers if k.lower() == "authorization"), None)
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    # API Gateway's JWT authorizer accepts the token with or without its "Bearer " prefix.
+    return token.strip() if scheme.lower() == "bearer" else value.strip()
+
+
+def _claim_text(value: Any) -> str:
+    # API Gateway hands every claim to the function as a string; arrays look like "[a b]".
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_claim_text(v) for v in value) + "]"
+    return str(value)
+
+
+def authorize(route: Route, headers: Sequence[tuple[str, str]]) -> tuple[dict[str, Any] | None, Response | None]:
+    """(requestContext.authorizer, None) when the caller may call the route, else (None, the refusal)."""
+    if route.auth == "none":
+        return None, None
+    token = _bearer(headers)
+    claims = tokens.verify(token) if token else None
+    if route.auth == "jwt":
+        if claims is None or not tokens.is_member(claims):
+            return None, UNAUTHORIZED
+        return {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": None}}, None
+    if claims is None or not tokens.is_operator(claims):
+        return None, FORBIDDEN
+    role, store_id = claims["role"], claims.get("store_id")
+    return {
+        "iam": {
+            "accessKey": "LOCAL",
+            "accountId": ACCOUNT_ID,
+            "callerId": "LOCAL",
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/cashback-{role}/{store_id or 'local-admin'}",
+            "userId": f"LOCAL:{role}",
+        }
+    }, None
+
+
+# ------------------------------------------------------------------------------------------- functions
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda runtime's context object that handlers and powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    identity: Any = None
+    client_context: Any = None
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.invoked_function_arn = f"arn:aws:lambda:{_region()}:{ACCOUNT_ID}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class FunctionHost:
+    """Loads each function's handler once, on first use, and runs one invocation per function at a time.
+
+    One at a time, as in one Lambda execution environment: handlers keep per-invocation state in module
+    globals (powertools resolvers do), which concurrent threads would mix up.
+    """
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        table_names: Mapping[str, str],
+        repo_root: Path,
+        overrides: Mapping[str, LambdaHandler] | None = None,
+    ) -> None:
+        self._specs = functions(template)
+        self._repo_root = repo_root
+        self._handlers: dict[str, LambdaHandler] = dict(overrides or {})
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.environment, self._table_variables = self._environment(template, table_names)
+        self._saved_environment: dict[str, str | None] | None = None
+
+    def _environment(self, template: Mapping[str, Any], names: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+        merged: dict[str, str] = {}
+        for logical_id in self._specs:
+            for variable, value in function_environment(template, logical_id, names).items():
+                if merged.get(variable, value) != value and variable != "POWERTOOLS_SERVICE_NAME":
+                    print(f"local gateway: {variable} differs between functions; using {value!r}", file=sys.stderr)
+                merged[variable] = value
+        merged["POWERTOOLS_SERVICE_NAME"] = SERVICE_NAME  # one process hosts every function
+        merged.setdefault("AWS_LAMBDA_FUNCTION_NAME", SERVICE_NAME)
+        table_variables = {variable for variable, value in merged.items() if value in set(names.values())}
+        return merged, table_variables
+
+    def apply_environment(self) -> None:
+        """Set the functions' variables and the layer's path before any handler is imported.
+
+        Table names always win: they must match the tables this gateway serves. Other variables that the
+        process already has (a test's log level, say) are kept.
+        """
+        if self._saved_environment is not None:
+            return
+        layer = str(self._repo_root / LAYER_PATH)  # what Lambda mounts under /opt/python
+        if layer not in sys.path:
+            sys.path.insert(0, layer)
+        saved: dict[str, str | None] = {}
+        for variable, value in self.environment.items():
+            if variable in self._table_variables or variable not in os.environ:
+                saved[variable] = os.environ.get(variable)
+                os.environ[variable] = value
+        self._saved_environment = saved
+
+    def restore_environment(self) -> None:
+        saved, self._saved_environment = self._saved_environment, None
+        for variable, value in (saved or {}).items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+
+    def has(self, function_id: str) -> bool:
+        return function_id in self._specs or function_id in self._handlers
+
+    def _lock(self, function_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(function_id, threading.Lock())
+
+    def _handler(self, function_id: str) -> LambdaHandler:
+        handler = self._handlers.get(function_id)
+        if handler is None:
+            handler = self._import(self._specs[function_id])
+            self._handlers[function_id] = handler
+        return handler
+
+    def _import(self, spec: FunctionSpec) -> LambdaHandler:
+        module_path, _, attribute = spec.handler.rpartition(".")
+        module = load_function_module(self._repo_root / spec.code_uri, module_path)
+        handler: LambdaHandler = getattr(module, attribute)
+        return handler
+
+    def context(self, function_id: str) -> LambdaContext:
+        spec = self._specs.get(function_id)
+        return LambdaContext(function_id, spec.memory_size if spec else 128, spec.timeout if spec else 3)
+
+    def invoke(self, function_id: str, event: dict[str, Any], context: LambdaContext | None = None) -> Any:
+        with self._lock(function_id):
+            handler = self._handler(function_id)
+            return handler(event, context or self.context(function_id))
+
+
+# ---------------------------------------------------------------------------------------- event rules
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    # JSON values: "1" is not 1, and true is not 1.
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual
+    if isinstance(expected, str) != isinstance(actual, str):
+        return False
+    return bool(expected == actual)
+
+
+def _numeric(conditions: Sequence[Any], value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    checks = {"<": float.__lt__, "<=": float.__le__, "=": float.__eq__, ">": float.__gt__, ">=": float.__ge__}
+    pairs = zip(conditions[::2], conditions[1::2], strict=True)
+    return all(checks[op](float(value), float(bound)) for op, bound in pairs)
+
+
+def _operator_matches(rule: Mapping[str, Any], value: Any) -> bool:
+    ((operator, argument),) = rule.items()
+    text = value if isinstance(value, str) else None
+    if operator == "prefix":
+        if isinstance(argument, dict):  # {"prefix": {"equals-ignore-case": "..."}}
+            return text is not None and text.lower().startswith(str(argument["equals-ignore-case"]).lower())
+        return text is not None and text.startswith(argument)
+    if operator == "suffix":
+        if isinstance(argument, dict):
+            return text is not None and text.lower().endswith(str(argument["equals-ignore-case"]).lower())
+        return text is not None and text.endswith(argument)
+    if operator == "equals-ignore-case":
+        return text is not None and text.lower() == str(argument).lower()
+    if operator == "wildcard":
+        return text is not None and re.fullmatch(".*".join(map(re.escape, str(argument).split("*"))), text) is not None
+    if operator == "numeric":
+        return _numeric(argument, value)
+    if operator == "anything-but":
+        if isinstance(argument, dict):
+            return not _operator_matches(argument, value)
+        excluded = argument if isinstance(argument, list) else [argument]
+        return not any(_same(e, value) for e in excluded)
+    raise ValueError(f"unsupported event pattern operator {operator!r}")
+
+
+def _leaf_matches(rules: Sequence[Any], present: bool, value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    for rule in rules:
+        if isinstance(rule, dict) and "exists" in rule:
+            if bool(rule["exists"]) == (present and value is not None):
+                return True
+        elif not present:
+            continue
+        elif isinstance(rule, dict):
+            if any(_operator_matches(rule, v) for v in values):
+                return True
+        elif any(_same(rule, v) for v in values):
+            return True
+    return False
+
+
+def pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """EventBridge pattern matching: value lists, nested objects, `$or`, and the content filters."""
+    for key, expected in pattern.items():
+        if key == "$or":
+            if not any(pattern_matches(alternative, event) for alternative in expected):
+                return False
+            continue
+        present, value = key in event, event.get(key)
+        if isinstance(expected, dict):
+            if not isinstance(value, dict) or not pattern_matches(expected, value):
+                return False
+        elif not isinstance(expected, list) or not _leaf_matches(expected, present, value):
+            return False
+    return True
+
+
+def _target_input(rule: EventRule, event: dict[str, Any]) -> Any:
+    """What the rule's target receives: the event, its fixed Input, or the part InputPath selects."""
+    if rule.input is not None:
+        return json.loads(rule.input)
+    if rule.input_path:
+        selected: Any = event
+        for part in rule.input_path.removeprefix("$").strip(".").split("."):
+            if part:
+                selected = selected.get(part) if isinstance(selected, dict) else None
+        return selected
+    return event
+
+
+def _bus_time() -> str:
+    return f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def scheduled_event(rule: EventRule) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events" if rule.event_type == "Schedule" else "aws.scheduler",
+        "account": ACCOUNT_ID,
+        "time": _bus_time(),
+        "region": _region(),
+        "resources": [f"arn:aws:events:{_region()}:{ACCOUNT_ID}:rule/{rule.function_logical_id}{rule.event_id}"],
+        "detail": {},
+    }
+
+
+# --------------------------------------------------------------------------------------- local routes
+
+SWAGGER_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Cashback API (local)</title>
+  <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@{SWAGGER_UI_VERSION}/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="https://unpkg.com/swagger-ui-dist@{SWAGGER_UI_VERSION}/swagger-ui-bundle.js" crossorigin></script>
+  <script>
+    window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui"}});
+  </script>
+</body>
+</html>
+"""
+
+
+def _json_object(body: bytes) -> tuple[dict[str, Any] | None, Response | None]:
+    try:
+        parsed = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None, api_error(400, "invalid_json", "the body is not valid JSON")
+    if not isinstance(parsed, dict):
+        return None, api_error(400, "invalid_json", "the body must be a JSON object")
+    return parsed, None
+
+
+class LocalRoutes:
+    """`/_local/...`: tokens, the outbox, events and schedules on request, and the Swagger UI."""
+
+    def __init__(self, host: FunctionHost, rules: Sequence[EventRule]) -> None:
+        self._host = host
+        self._rules = rules
+
+    def handle(self, request: IncomingRequest, query: dict[str, str]) -> Response:
+        path, method = request.raw_path, request.method
+        if path == "/_local/token" and method == "POST":
+            return self.token(request.body)
+        if path == "/_local/outbox" and method == "GET":
+            return self.outbox(query)
+        if path == "/_local/events" and method == "POST":
+            return self.events(request.body)
+        schedule = re.fullmatch(r"/_local/schedules/([^/]+)", path)
+        if schedule and method == "POST":
+            return self.schedule(unquote(schedule.group(1)))
+        if path == "/_local/swagger" and method == "GET":
+            return Response(200, SWAGGER_PAGE.encode(), [("Content-Type", "text/html; charset=utf-8")])
+        return NOT_FOUND
+
+    def token(self, body: bytes) -> Response:
+        request, refusal = _json_object(body)
+        if request is None:
+            return refusal or NOT_FOUND
+        phone, role = request.get("phone"), request.get("role")
+        try:
+            if phone is not None and role is None:
+                return json_response(200, {"token": tokens.mint_member(phone)})
+            if role is not None and phone is None:
+                return json_response(200, {"token": tokens.mint_operator(role, request.get("store_id"))})
+        except tokens.InvalidTokenRequest as error:
+            return api_error(422, error.code, str(error))
+        return api_error(422, "phone_or_role_required", 'give either {"phone": ...} or {"role": ...}')
+
+    def outbox(self, query: dict[str, str]) -> Response:
+        limit_text = query.get("limit", "50")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+            return api_error(422, "invalid_limit", "limit must be an integer from 1 to 200")
+        from cashback.store import outbox  # the layer's code: imported once the environment is set
+
+        items = []
+        for message in outbox.recent(int(limit_text)):
+            item: dict[str, Any] = {"id": message.message_id, "kind": message.kind.value}
+            if message.to is not None:
+                item["to"] = message.to
+            item |= {"body": message.body, "created_at": message.created_at.isoformat()}
+            items.append(item)
+        return json_response(200, {"items": items})
+
+    def events(self, body: bytes) -> Response:
+        entry, refusal = _json_object(body)
+        if entry is None:
+            return refusal or NOT_FOUND
+        # Both API.md's spelling and PutEvents' ({"Source", "DetailType", "Detail": "<json>"}) are accepted.
+        source = entry.get("source", entry.get("Source"))
+        detail_type = entry.get("detail-type", entry.get("DetailType"))
+        detail = entry.get("detail", entry.get("Detail", {}))
+        if isinstance(detail, str):
+            try:
+                detail = json.loads(detail)
+            except ValueError:
+                return api_error(400, "invalid_json", "detail is not valid JSON")
+        if not isinstance(source, str) or not isinstance(detail_type, str) or not isinstance(detail, dict):
+            return api_error(422, "invalid_event", "an event needs source, detail-type (strings) and detail (object)")
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": source,
+            "account": ACCOUNT_ID,
+            "time": _bus_time(),
+            "region": _region(),
+            "resources": list(entry.get("resources", entry.get("Resources", []))),
+            "detail": detail,
+        }
+        delivered: list[str] = []
+        results: list[Any] = []
+        failed = False
+        for rule in self._rules:
+            if rule.is_schedule or rule.pattern is None or not pattern_matches(rule.pattern, event):
+                continue
+            delivered.append(rule.function_logical_id)
+            try:
+                results.append(self._host.invoke(rule.function_logical_id, _target_input(rule, event)))
+            except Exception as error:
+                traceback.print_exc()
+                failed = True
+                results.append({"error": {"code": "handler_failed", "message": f"{type(error).__name__}: {error}"}})
+        return json_response(500 if failed else 200, {"delivered": delivered, "results": results})
+
+    def schedule(self, function_id: str) -> Response:
+        rule = next((r for r in self._rules if r.is_schedule and r.function_logical_id == function_id), None)
+        if rule is None:
+            return api_error(404, "schedule_not_found", f"{function_id} has no Schedule or ScheduleV2 event")
+        payload = json.loads(rule.input) if rule.input is not None else scheduled_event(rule)
+        try:
+            result = self._host.invoke(function_id, payload)
+        except Exception as error:
+            traceback.print_exc()
+            return api_error(500, "handler_failed", f"{type(error).__name__}: {error}")
+        return json_response(200, result)
+
+
+# ------------------------------------------------------------------------------------------ the server
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    gateway: LocalGateway
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        raw_path, _, raw_query = self.path.partition("?")
+        response = self._read_and_dispatch(raw_path, raw_query)
+        # Logged before answering: once answered, a test may end and its captured stderr with it.
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        sys.stderr.write(f"{self.command} {raw_path} {response.status} {elapsed_ms:.0f}ms\n")
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _read_and_dispatch(self, raw_path: str, raw_query: str) -> Response:
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True  # the unread body must not be taken for the next request
+            return TOO_LARGE
+        request = IncomingRequest(
+            method=self.command,
+            raw_path=raw_path,
+            raw_query=raw_query,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            domain_name=self.headers.get("Host") or f"{self.server.gateway.host}:{self.server.gateway.port}",
+        )
+        try:
+            return self.server.gateway.dispatch(request)
+        except Exception:
+            traceback.print_exc()
+            return INTERNAL_ERROR
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None when it is larger than API Gateway accepts."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                chunk_size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if chunk_size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                size += chunk_size
+                if size > MAX_BODY_BYTES:
+                    return None
+                chunks.append(self.rfile.read(chunk_size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # _serve logs one line per request instead
+
+
+class LocalGateway:
+    """Serves template.yaml's HTTP API on `host:port` (0 picks a free port); a context manager."""
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        table_names: Mapping[str, str],
+        port: int = 3000,
+        host: str = "127.0.0.1",
+        repo_root: Path = REPO,
+        extra_routes: Sequence[tuple[Route, LambdaHandler]] = (),
+        handlers: Mapping[str, LambdaHandler] | None = None,
+    ) -> None:
+        """For tests: `extra_routes` adds routes served by the given callables, and `handlers` serves
+        functions of the template by callables instead of their code (events and schedules included)."""
+        self.host = host
+        self.port = port
+        overrides = {route.function_logical_id: handler for route, handler in extra_routes} | dict(handlers or {})
+        self.functions = FunctionHost(template, table_names, repo_root, overrides)
+        self.routes = RouteTable([*template_routes(template), *(route for route, _ in extra_routes)])
+        self.local_routes = LocalRoutes(self.functions, event_rules(template))
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def dispatch(self, request: IncomingRequest) -> Response:
+        query = dict(parse_qsl(request.raw_query, keep_blank_values=True))
+        if request.raw_path.startswith("/_local/"):
+            return self.local_routes.handle(request, query)
+        matched = self.routes.match(request.method, request.raw_path)
+        if matched is None:
+            return NOT_FOUND
+        route, path_parameters = matched
+        authorizer, refusal = authorize(route, request.headers)
+        if refusal is not None:
+            return refusal
+        request_id = str(uuid.uuid4())
+        event = http_api_event(request, route, path_parameters, authorizer, request_id)
+        try:
+            result = self.functions.invoke(route.function_logical_id, event)
+            response = lambda_result_to_response(result)
+        except Exception:
+            traceback.print_exc()
+            response = INTERNAL_ERROR
+        return replace(response, headers=[*response.headers, ("apigw-requestid", request_id)])
+
+    def _bind(self) -> _Server:
+        self.functions.apply_environment()
+        server = _Server((self.host, self.port), _RequestHandler)
+        server.gateway = self
+        self.port = int(server.server_address[1])
+        self._server = server
+        return server
+
+    def start(self) -> LocalGateway:
+        server = self._bind()
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="local-gateway", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        server = self._bind()
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+            self.functions.restore_environment()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None and self._thread is not None:
+            server.shutdown()
+            server.server_close()
+            self._thread.join()
+            self._thread = None
+            self.functions.restore_environment()
+
+    def __enter__(self) -> LocalGateway:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
