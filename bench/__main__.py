@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import cold_imports, ledger_ops
+from bench import cold_imports, ledger_ops, redirect
 
 
 def _with_dynamodb_local(repeats: int) -> None:
@@ -29,6 +29,7 @@ def _with_dynamodb_local(repeats: int) -> None:
         )
         create_tables(template, names, db.endpoint)
         baseline, figures = ledger_ops.measure(repeats)
+        redirect_figures = redirect.measure(names, repeats)
     print(
         f"\nLedger operations on DynamoDB Local ({repeats} each; "
         f"baseline: bare boto3 TransactWriteItems of 3 puts = {baseline * 1000:.2f} ms)"
@@ -37,6 +38,14 @@ def _with_dynamodb_local(repeats: int) -> None:
     for f in figures:
         calls = ", ".join(f"{n} {k}" for k, n in f.calls.items())
         print(f"{f.name:<24}{calls:<44}{f.seconds * 1000:>8.2f}{f.ratio:>12.2f}")
+    print(
+        f"\nRedirect GET /go/<partner> through the clicks handler ({repeats} each; "
+        "baseline: a bare boto3 PutItem of a click, timed alongside)"
+    )
+    print(f"{'case':<24}{'DynamoDB calls':<28}{'ms':>8}{'baseline ms':>13}{'x baseline':>12}")
+    for r in redirect_figures:
+        calls = ", ".join(f"{n} {k}" for k, n in r.calls.items())
+        print(f"{r.name:<24}{calls:<28}{r.seconds * 1000:>8.2f}{r.baseline_seconds * 1000:>13.2f}{r.ratio:>12.2f}")
 
 
 def _cold_imports(repeats: int) -> None:

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, unquote
 
 from local import tokens
 from local.handlers import load_function_module
+from local.secrets import local_secrets
 from local.template import REPO, EventRule, FunctionSpec, Route, event_rules, function_environment, functions
 from local.template import http_routes as template_routes
 
@@ -362,6 +363,10 @@ class FunctionHost:
         for variable, value in self.environment.items():
             if variable in self._table_variables or variable not in os.environ:
                 saved[variable] = os.environ.get(variable)
+                os.environ[variable] = value
+        for variable, value in local_secrets().items():
+            if variable not in os.environ:
+                saved[variable] = None
                 os.environ[variable] = value
         self._saved_environment = saved
 

@@ -57,7 +57,7 @@ def _keep_token_secret(data_dir: Path) -> None:
     path = data_dir / "token-secret"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
+        path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     tokens.use_secret(path.read_bytes())
 

@@ -12,6 +12,7 @@ from cashback.domain.errors import Conflict
 from cashback.domain.promo_codes import PromoCode
 from cashback.store.members import members
 from cashback.store.promo_codes import promo_codes
+from local.seed_catalog import seed_catalog
 
 WELCOME_CODE = "UD2PV797"
 # Numbers ported to or from the operator: the directory overrides the number ranges for them.
@@ -29,8 +30,4 @@ def seed_members(now: datetime) -> None:
 def seed(now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     seed_members(now)
-    try:
-        from local.seed_catalog import seed_catalog
-    except ImportError:  # the catalog arrives with its own module
-        return
     seed_catalog(now)

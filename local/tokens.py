@@ -25,7 +25,12 @@ E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 Role = Literal["admin", "pos"]
 ROLES: tuple[Role, ...] = ("admin", "pos")
 
-_SECRET = os.environ.get("CASHBACK_LOCAL_TOKEN_SECRET", "").encode() or secrets.token_bytes(32)
+# Text, not raw bytes: in-process handlers that verify a member token themselves get it as an env variable.
+_SECRET = (os.environ.get("CASHBACK_LOCAL_TOKEN_SECRET") or secrets.token_urlsafe(32)).encode()
+
+
+def current_secret() -> str:
+    return _SECRET.decode()
 
 
 def use_secret(secret: bytes) -> None:

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from catalog_routes import router as catalog_router
 
 from cashback.api.ledger import AdjustmentOut, AdjustmentRequest, TransactionOut
 from cashback.api.promo_codes import NewPromoCode, PromoCodeOut
@@ -17,6 +18,7 @@ from cashback.web.identity import operator_identity
 from cashback.web.resolver import make_resolver
 
 app = make_resolver()
+app.include_router(catalog_router)
 
 
 @app.post("/admin/adjustments", summary="Credit or debit a member by hand, with a reason", tags=["admin"])

@@ -1,0 +1,33 @@
+"""Administration of the catalog: partners and their promotions. Included in the admin resolver."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from cashback.api.catalog import AdminPartnerOut, PartnerRequest, PromotionCreated, PromotionRequest
+from cashback.domain.catalog import check_partner_id
+from cashback.observability import tracer
+from cashback.service import catalog
+from cashback.web.identity import operator_identity
+
+router = Router()
+
+
+@router.put("/admin/partners/<partner_id>", summary="Create or replace a partner", tags=["admin"])
+@tracer.capture_method
+def put_partner(partner_id: str, request: Annotated[PartnerRequest, Body()]) -> tuple[AdminPartnerOut, int]:
+    actor = operator_identity(router.current_event)
+    partner, created = catalog.put_partner(request.to_domain(check_partner_id(partner_id)), actor=actor)
+    return AdminPartnerOut.of(partner), HTTPStatus.CREATED if created else HTTPStatus.OK
+
+
+@router.post(
+    "/admin/partners/<partner_id>/promotions", summary="Raise a partner's rate for a time window", tags=["admin"]
+)
+@tracer.capture_method
+def add_promotion(partner_id: str, request: Annotated[PromotionRequest, Body()]) -> tuple[PromotionCreated, int]:
+    actor = operator_identity(router.current_event)
+    promotion = catalog.add_promotion(partner_id, request.rate, request.starts_at, request.ends_at, actor=actor)
+    return PromotionCreated.of(partner_id, promotion), HTTPStatus.CREATED

@@ -1,0 +1,58 @@
+"""Catalog: categories and partners, public; a member's token adds their signed links to the stores."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cashback.api.catalog import CategoryList, PartnerOut, PartnerPage
+from cashback.domain.catalog import Category, Offer
+from cashback.observability import logger, metrics, tracer
+from cashback.service import catalog
+from cashback.web.optional_member import optional_member_id
+from cashback.web.resolver import make_resolver
+
+app = make_resolver()
+
+
+def _with_links(offers: list[Offer]) -> list[PartnerOut]:
+    member_id = optional_member_id(app.current_event)
+    if member_id is None:
+        return [PartnerOut.of(offer) for offer in offers]
+    event = app.current_event
+    origin = f"{event.headers.get('x-forwarded-proto', 'https')}://{event.request_context.domain_name}"
+    links = catalog.go_urls(member_id, [o.partner.partner_id for o in offers], origin)
+    return [PartnerOut.of(offer, links[offer.partner.partner_id]) for offer in offers]
+
+
+@app.get("/categories", summary="The catalog's categories", tags=["catalog"])
+@tracer.capture_method
+def categories() -> CategoryList:
+    return CategoryList.of(catalog.categories())
+
+
+@app.get("/partners", summary="Active partners by name; filter by category, search by name", tags=["catalog"])
+@tracer.capture_method
+def partners(
+    category: Annotated[Category | None, Query()] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> PartnerPage:
+    page = catalog.listing(category, q, limit, cursor)
+    return PartnerPage(items=_with_links(page.items), next_cursor=page.next_cursor)
+
+
+@app.get("/partners/<partner_id>", summary="One partner, with its full conditions", tags=["catalog"])
+@tracer.capture_method
+def partner(partner_id: str) -> PartnerOut:
+    [out] = _with_links([catalog.offer(partner_id)])
+    return out
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

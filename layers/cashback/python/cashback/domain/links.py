@@ -1,0 +1,105 @@
+"""Going to a store: the signed link a member follows, and the click it records.
+
+A link token binds one member to one partner until it expires. It is HMAC-SHA256 over those three
+values with a secret only the platform holds, so that the redirect trusts it without reading anything:
+
+    base64url(json [version, member_id, partner_id, expires_at]) "." base64url(hmac)
+
+The token is a bearer credential for a quarter of an hour: whoever holds it is credited to its member,
+which is why it is short-lived and bound to one partner.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+LINK_LIFETIME = timedelta(minutes=15)
+MAX_TOKEN_LENGTH = 1024
+MIN_KEY_BYTES = 32
+# How long a click can still be matched by a postback: the longest accrual period plus a margin for late
+# postbacks and claims. DynamoDB deletes the click after that.
+CLICK_RETENTION = timedelta(days=180)
+MAX_USER_AGENT = 512
+
+_VERSION = 1
+_DOMAIN = b"cashback-link-token\x00"  # keeps these MACs apart from anything else signed with the key
+
+
+class LinkRefused(Exception):
+    """The link cannot be trusted: the member is sent to sign in again. `reason` is for metrics and logs."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+
+
+def _mac(key: bytes, payload: bytes) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"a link signing key has at least {MIN_KEY_BYTES} bytes")
+    return hmac.new(key, _DOMAIN + payload, hashlib.sha256).digest()
+
+
+def sign_link(member_id: str, partner_id: str, now: datetime, key: bytes, lifetime: timedelta = LINK_LIFETIME) -> str:
+    expires_at = int((now + lifetime).timestamp())
+    payload = json.dumps([_VERSION, member_id, partner_id, expires_at], separators=(",", ":")).encode()
+    return f"{_b64(payload)}.{_b64(_mac(key, payload))}"
+
+
+def verify_link(token: str | None, partner_id: str, now: datetime, key: bytes) -> str:
+    """The member the link was signed for, when it was signed here, for this partner, and is still valid."""
+    if not token:
+        raise LinkRefused("missing")
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        raise LinkRefused("malformed")
+    encoded_payload, encoded_mac = token.split(".")
+    try:
+        payload, mac = _unb64(encoded_payload), _unb64(encoded_mac)
+    except (binascii.Error, ValueError):
+        raise LinkRefused("malformed") from None
+    # The MAC is checked before the payload is even parsed, in constant time.
+    if not hmac.compare_digest(mac, _mac(key, payload)):
+        raise LinkRefused("forged")
+    try:
+        version, member_id, signed_partner, expires_at = json.loads(payload)
+    except (ValueError, TypeError):
+        raise LinkRefused("malformed") from None
+    if version != _VERSION or not isinstance(expires_at, int):
+        raise LinkRefused("malformed")
+    if signed_partner != partner_id:
+        raise LinkRefused("other_partner")
+    if now.timestamp() >= expires_at:
+        raise LinkRefused("expired")
+    return str(member_id)
+
+
+@dataclass(frozen=True)
+class Click:
+    """A member's click on a partner, with the rate in force at that moment (invariant 7)."""
+
+    click_id: str
+    member_id: str
+    partner_id: str
+    rate_percent: Decimal
+    network: str
+    accrual_days: int
+    clicked_at: datetime
+    user_agent: str = ""
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.clicked_at + CLICK_RETENTION
