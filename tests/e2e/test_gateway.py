@@ -151,14 +151,22 @@ def test_an_event_is_answered_with_who_received_it(api: ApiClient) -> None:
     event = {
         "source": "operator.payments",
         "detail-type": "PaymentCompleted",
-        "detail": {"payment_id": "p-1", "phone": "+79161234567", "product": "tariff", "amount": "300.00"},
+        "detail": {
+            "payment_id": "p-gateway-1",
+            "phone": "+79990000001",
+            "product": "tariff",
+            "amount": "300.00",
+            "currency": "RUB",
+            "occurred_at": "2026-11-24T15:00:00+03:00",
+        },
     }
 
     response = api.post("/_local/events", json=event)
 
     assert response.status == 200
     answer = response.json()
-    assert len(answer["delivered"]) == len(answer["results"])
+    assert answer["delivered"] == ["PaymentsFunction"]
+    assert answer["results"][0]["outcome"] == "not_a_member"
 
 
 # --------------------------------------------------------------- events as API Gateway builds them

@@ -9,12 +9,13 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cashback.domain.conversions import Click, Postback, PostbackStatus, commands, transaction_id
+from cashback.domain.conversions import Postback, PostbackStatus, commands, transaction_id
 from cashback.domain.ledger import Balances, Status
+from cashback.domain.links import Click
 from tests.fakes.ledger import MemoryLedger
 
 AT = datetime(2026, 11, 1, 12, tzinfo=UTC)
-CLICK = Click("01JDCLICK", "member-1", "aliexpress", Decimal("7"), AT - timedelta(hours=1), 30)
+CLICK = Click("01JDCLICK", "member-1", "aliexpress", Decimal("7"), "admitad", 30, AT - timedelta(hours=1))
 
 
 def postback(status: PostbackStatus, amount: str = "1999.90") -> Postback:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from cashback.domain.ledger import Accrue, Command, Kind, RecordPending, Reject, Reprice, Source, Status, Transaction
+from cashback.domain.links import Click
 from cashback.domain.money import cashback, format_amount
 
 
@@ -45,16 +46,6 @@ class Postback:
     @property
     def key(self) -> str:
         return f"{self.network}:{self.conversion_id}"
-
-
-@dataclass(frozen=True)
-class Click:
-    click_id: str
-    member_id: str
-    partner_id: str
-    rate_percent: Decimal
-    clicked_at: datetime
-    accrual_days: int
 
 
 def transaction_id(postback: Postback) -> str:

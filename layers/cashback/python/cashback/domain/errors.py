@@ -51,3 +51,8 @@ class InsufficientBalance(Conflict):
         super().__init__(f"{requested} bonuses requested, {available} available")
         self.available = available
         self.requested = requested
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"

@@ -198,7 +198,7 @@ def client_request_token(member_id: str, cmd: Command, version: int | None) -> s
 
 
 class Ledger:
-    def __init__(self, *, max_attempts: int = 12, commit: Committer = _commit) -> None:
+    def __init__(self, *, max_attempts: int = 40, commit: Committer = _commit) -> None:
         tables.bind(MODELS, settings().ledger_table)
         self._max_attempts = max_attempts
         self._commit = commit
@@ -304,7 +304,9 @@ class Ledger:
 
     @staticmethod
     def _back_off(attempt: int) -> None:
-        # Full jitter keeps concurrent writers on one account from retrying in lockstep.
+        # Full jitter keeps concurrent writers on one account from retrying in lockstep. One account sees
+        # little contention in production (one member's own actions); the bound is generous so that a
+        # burst (fifty certificate orders at once) resolves into successes and refusals, not busy errors.
         time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # not money
 
     # --- reads --------------------------------------------------------------------------------------

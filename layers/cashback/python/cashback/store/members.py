@@ -125,6 +125,12 @@ class Members:
             raise NotFound("enrol first with POST /members", code="member_not_found")
         return member
 
+    def member_by_phone(self, phone: str) -> str | None:
+        try:
+            return str(PhoneModel.get(f"PHONE#{phone}", "PHONE").member_id)
+        except DoesNotExist:
+            return None
+
     def enrol(self, member: Member) -> tuple[Member, bool]:
         """Stores a new member; an existing one is returned as it is (`created` False)."""
         record = MemberModel(

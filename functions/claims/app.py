@@ -1,0 +1,74 @@
+"""Claims: members ask for cashback that did not come; support works the queue (claims and kept
+postbacks) and resolves each with a reason. Member routes use the JWT authorizer, admin routes IAM."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cashback.api.claims import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
+from cashback.domain.claims import ClaimState
+from cashback.observability import logger, metrics, tracer
+from cashback.service import claims
+from cashback.store.claims import claims as claims_store
+from cashback.web.identity import member_identity, operator_identity
+from cashback.web.resolver import make_resolver
+
+app = make_resolver()
+
+
+@app.post("/members/me/claims", summary="Claim cashback that did not come", tags=["claims"])
+@tracer.capture_method
+def file_claim(request: Annotated[NewClaim, Body()]) -> tuple[ClaimOut, int]:
+    claim = claims.file_claim(
+        member_identity(app.current_event).sub,
+        request.partner_id,
+        request.order_id,
+        request.order_date,
+        request.order_amount,
+    )
+    return ClaimOut.of(claim), HTTPStatus.CREATED
+
+
+@app.get("/members/me/claims", summary="The caller's claims and their state", tags=["claims"])
+@tracer.capture_method
+def my_claims(
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> ClaimPage:
+    page = claims.member_claims(member_identity(app.current_event).sub, limit, cursor)
+    return ClaimPage(items=[ClaimOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@app.get("/admin/claims", summary="Support's queue: claims and kept postbacks", tags=["admin"])
+@tracer.capture_method
+def queue(
+    status: Annotated[ClaimState, Query()] = ClaimState.OPEN,
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> QueuePage:
+    page = claims_store().queue(status, limit, cursor)
+    return QueuePage(items=[queue_item(m) for m in page.items], next_cursor=page.next_cursor)
+
+
+@app.post("/admin/claims/<claim_id>/resolve", summary="Resolve a claim, with a reason", tags=["admin"])
+@tracer.capture_method
+def resolve(claim_id: Annotated[str, Path(max_length=64)], request: Annotated[ResolveRequest, Body()]) -> ClaimOut:
+    claim = claims.resolve(
+        claim_id,
+        request.action,
+        request.reason,
+        actor=operator_identity(app.current_event),
+        orphan_id=request.orphan_id,
+        amount=request.amount,
+    )
+    return ClaimOut.of(claim)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

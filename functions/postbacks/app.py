@@ -1,0 +1,64 @@
+"""Partner postbacks: one endpoint per network, authenticated per network, answered 200 for repeats
+and for postbacks kept for support, so that networks stop retrying."""
+
+import base64
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from cashback.domain.errors import TooLarge
+from cashback.domain.networks import PostbackRequest
+from cashback.observability import logger, metrics, tracer
+from cashback.postback_secrets import NetworkSecrets
+from cashback.service import postbacks
+from cashback.store.claims import claims
+from cashback.store.clicks import find_click
+from cashback.web.resolver import make_resolver
+
+app = make_resolver()
+# Postbacks are small; anything larger is not one, and is refused before it is parsed.
+MAX_BODY_BYTES = 16 * 1024
+
+
+class _Clicks:
+    find = staticmethod(find_click)
+
+
+class PostbackReceipt(BaseModel):
+    outcome: str = Field(description="applied, unchanged (a repeat), or kept_for_support")
+    conversion: str
+    status: str | None = Field(description="The member's transaction status after this postback")
+
+
+def _request() -> PostbackRequest:
+    event = app.current_event
+    body = event.body or ""
+    if event.is_base64_encoded:
+        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    if len(body.encode()) > MAX_BODY_BYTES:
+        raise TooLarge("a postback is at most 16 KB")
+    return PostbackRequest(
+        method=event.request_context.http.method,
+        query=dict(event.query_string_parameters or {}),
+        headers={k.lower(): v for k, v in (event.headers or {}).items()},
+        body=body,
+    )
+
+
+@app.route("/postbacks/<network>", method=["GET", "POST"], summary="A partner network's postback", tags=["postbacks"])
+@tracer.capture_method
+def postback(network: str) -> PostbackReceipt:
+    receipt = postbacks.receive(network, _request(), clicks=_Clicks(), orphans=claims(), secrets=NetworkSecrets())
+    metrics.add_dimension(name="network", value=network)
+    metrics.add_metric(name=f"Postbacks_{receipt.outcome.value}", unit=MetricUnit.Count, value=1)
+    logger.info("postback", extra={"network": network, "outcome": receipt.outcome.value, "status": receipt.status})
+    return PostbackReceipt(outcome=receipt.outcome.value, conversion=receipt.conversion, status=receipt.status)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,185 @@
+"""Postbacks on DynamoDB Local: a real click, the real ledger, deliveries repeated and reordered."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cashback.domain.conversions import PostbackStatus
+from cashback.domain.ledger import Balances, Status
+from cashback.domain.links import Click
+from cashback.domain.networks import PostbackRequest
+from cashback.service import postbacks
+from cashback.store.claims import claims
+from cashback.store.clicks import find_click, record_click
+from cashback.store.ledger import Ledger
+from cashback.store.reconciliation import find_differences
+
+SECRET = "local-admitad-secret"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+class Secrets:
+    def for_network(self, network: str) -> list[str]:
+        return [SECRET]
+
+
+class Clicks:
+    find = staticmethod(find_click)
+
+
+def a_click(member_id: str, rate: str = "7", accrual_days: int = 30) -> Click:
+    click = Click(
+        click_id=f"it-{uuid.uuid4().hex}",
+        member_id=member_id,
+        partner_id="aliexpress",
+        rate_percent=Decimal(rate),
+        network="admitad",
+        accrual_days=accrual_days,
+        clicked_at=NOW - timedelta(hours=2),
+    )
+    record_click(click)
+    return click
+
+
+def admitad(click_id: str, action_id: str, status: str, amount: str = "1999.90", **extra: str) -> PostbackRequest:
+    query = {
+        "token": SECRET,
+        "subid": click_id,
+        "action_id": action_id,
+        "order_id": f"order-{action_id}",
+        "order_sum": amount,
+        "payment_sum": "1",
+        "currency": "RUB",
+        "status": status,
+        "time": str(int((NOW - timedelta(hours=1)).timestamp())),
+        **extra,
+    }
+    return PostbackRequest("GET", query=query)
+
+
+def deliver(request: PostbackRequest) -> postbacks.Receipt:
+    return postbacks.receive("admitad", request, clicks=Clicks(), orphans=claims(), secrets=Secrets(), now=NOW)
+
+
+@pytest.fixture
+def member(ledger: Ledger, new_member_id: Callable[[], str]) -> str:
+    return new_member_id()
+
+
+def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(ledger: Ledger, member: str) -> None:
+    click = a_click(member)
+    action = uuid.uuid4().hex
+
+    first = deliver(admitad(click.click_id, action, "pending"))
+    assert (first.outcome, first.status) == (postbacks.Outcome.APPLIED, "pending")
+    pending = ledger.transactions(member).items
+    assert [(t.status, t.amount) for t in pending] == [(Status.PENDING, 139)]
+    assert pending[0].expected_at == NOW - timedelta(hours=1) + timedelta(days=30)
+
+    receipts = [deliver(admitad(click.click_id, action, "approved")) for _ in range(2)]
+
+    assert [r.outcome for r in receipts] == [postbacks.Outcome.APPLIED, postbacks.Outcome.UNCHANGED]
+    assert ledger.balances(member) == Balances(available=139 + 200)
+    reasons = sorted((t.reason, t.status.value, t.amount) for t in ledger.transactions(member).items)
+    assert reasons == [("Confirmed by the partner", "accrued", 139), ("First purchase", "accrued", 200)]
+
+
+def test_the_first_purchase_bonus_comes_with_the_first_accrual_only(ledger: Ledger, member: str) -> None:
+    for _ in range(2):
+        deliver(admitad(a_click(member).click_id, uuid.uuid4().hex, "approved", amount="100.00"))
+    assert ledger.balances(member) == Balances(available=7 + 7 + 200)
+
+
+def test_a_decline_shows_as_rejected_with_the_reason(ledger: Ledger, member: str) -> None:
+    click = a_click(member)
+    action = uuid.uuid4().hex
+    deliver(admitad(click.click_id, action, "pending"))
+    deliver(admitad(click.click_id, action, "declined"))
+
+    [txn] = ledger.transactions(member).items
+    assert (txn.status, txn.reason) == (Status.REJECTED, "Declined by the partner")
+    assert ledger.balances(member) == Balances()
+
+
+def test_a_decline_after_the_bonuses_were_spent_leaves_debt(ledger: Ledger, member: str) -> None:
+    from cashback.domain.ledger import Kind, Source, Spend
+
+    click = a_click(member)
+    action = uuid.uuid4().hex
+    deliver(admitad(click.click_id, action, "approved", amount="10000.00"))  # 700 + the 200 first-purchase bonus
+    ledger.execute(
+        member,
+        Spend(
+            operation_id="topup",
+            transaction_id="topup",
+            reason="top-up",
+            at=NOW,
+            kind=Kind.SETTLEMENT,
+            amount=900,
+            source=Source("t", "1"),
+        ),
+    )
+
+    deliver(admitad(click.click_id, action, "declined"))
+
+    assert ledger.balances(member) == Balances(available=0, written_off=900, debt=700)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [({"subid": "never-clicked"}, "unknown click id"), ({"currency": "USD"}, "currency USD is not RUB")],
+)
+def test_an_unusable_postback_is_kept_for_support_and_answered(
+    member: str, change: dict[str, Any], reason: str
+) -> None:
+    click = a_click(member)
+    action = uuid.uuid4().hex
+    request = admitad(click.click_id, action, "pending", **change)
+
+    receipts = [deliver(request) for _ in range(2)]
+
+    assert {r.outcome for r in receipts} == {postbacks.Outcome.KEPT_FOR_SUPPORT}
+    orphan = claims().orphan(f"admitad:{action}")
+    assert orphan is not None
+    assert orphan.reason == reason
+    assert orphan.raw["order_sum"] == "1999.90"
+    assert "token" not in orphan.raw
+
+
+statuses = st.lists(st.sampled_from(list(PostbackStatus)), min_size=1, max_size=6)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deliveries=statuses)
+def test_random_deliveries_end_where_their_decisive_statuses_say(
+    ledger: Ledger, new_member_id: Callable[[], str], deliveries: list[PostbackStatus]
+) -> None:
+    member = new_member_id()
+    click = a_click(member)
+    action = uuid.uuid4().hex
+    for status in deliveries:
+        deliver(admitad(click.click_id, action, status.value, amount="1000.00"))
+
+    [purchase] = [t for t in ledger.transactions(member).items if t.kind.value == "purchase"]
+    if PostbackStatus.DECLINED in deliveries:
+        assert purchase.status is Status.REJECTED
+    elif PostbackStatus.APPROVED in deliveries:
+        assert purchase.status is Status.ACCRUED
+    else:
+        assert purchase.status is Status.PENDING
+    entries = Balances()
+    for entry in ledger.entries(member):
+        entries = entries + entry.delta()
+    assert ledger.balances(member) == entries
+
+
+def test_the_ledger_reconciles_after_the_postbacks(ledger: Ledger) -> None:
+    assert find_differences()[1] == []
