@@ -1,0 +1,208 @@
+"""Issue 4's story over HTTP through the local gateway and DynamoDB Local: a member's click earns
+cashback as the partner's postbacks arrive, the operator's own payment earns its rate, and support
+resolves claims for orders nobody tracked."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from local.seed_catalog import seed_catalog
+
+ADMITAD_TOKEN = "local-admitad-secret"  # API.md's development credentials
+TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture(scope="module")
+def seeded(dynamodb_local: Any) -> None:
+    seed_catalog(datetime.now(UTC))
+
+
+@pytest.fixture
+def member(api: Any, member_token: Any, seeded: None) -> dict[str, str]:
+    token, phone = member_token()
+    assert api.post("/members", token=token).status == 201
+    return {"token": token, "phone": phone}
+
+
+def click_on(api: Any, token: str, partner_id: str) -> str:
+    """The member opens the store through their link; the store receives the click id as `subid`."""
+    [partner] = [
+        p for p in api.get("/partners", token=token, q=partner_id).json()["items"] if p["partner_id"] == partner_id
+    ]
+    link = urlsplit(partner["go_url"])
+    redirect = api.get(link.path, **{k: v[0] for k, v in parse_qs(link.query).items()})
+    assert redirect.status == 302
+    return parse_qs(urlsplit(redirect.headers["Location"]).query)["subid"][0]
+
+
+def admitad(api: Any, click_id: str, action_id: str, status: str, order_sum: str = "1999.90") -> Any:
+    # `token` is Admitad's own query parameter here, not the client's bearer token.
+    return api.request(
+        "GET",
+        "/postbacks/admitad",
+        query={
+            "token": ADMITAD_TOKEN,
+            "subid": click_id,
+            "action_id": action_id,
+            "order_id": f"AE-{action_id}",
+            "order_sum": order_sum,
+            "payment_sum": "1",
+            "currency": "RUB",
+            "status": status,
+            "time": str(int(datetime.now(UTC).timestamp())),
+        },
+    )
+
+
+def transactions(api: Any, token: str) -> list[dict[str, Any]]:
+    return api.get("/members/me/transactions", token=token).json()["items"]
+
+
+def test_a_purchase_goes_from_pending_to_accrued_with_the_first_purchase_bonus(
+    api: Any, member: dict[str, str]
+) -> None:
+    click_id = click_on(api, member["token"], "aliexpress")
+    action = uuid.uuid4().hex[:10]
+
+    assert admitad(api, click_id, action, "pending").json()["status"] == "pending"
+
+    [pending] = transactions(api, member["token"])
+    assert (pending["status"], pending["amount"], pending["partner_id"], pending["rate"]) == (
+        "pending",
+        139,
+        "aliexpress",
+        "7",
+    )
+    assert pending["order_amount"] == "1999.90"
+    assert pending["expected_at"] is not None
+    balance = api.get("/members/me/balance", token=member["token"]).json()
+    assert balance["pending"] == 139
+    assert [e["amount"] for e in balance["expected"]] == [139]
+
+    approvals = [admitad(api, click_id, action, "approved") for _ in range(2)]
+
+    assert [a.status for a in approvals] == [200, 200]
+    assert [a.json()["outcome"] for a in approvals] == ["applied", "unchanged"]
+    seen = sorted((t["kind"], t["status"], t["amount"], t["reason"]) for t in transactions(api, member["token"]))
+    assert seen == [
+        ("bonus", "accrued", 200, "First purchase"),
+        ("purchase", "accrued", 139, "Confirmed by the partner"),
+    ]
+    assert api.get("/members/me/balance", token=member["token"]).json()["available"] == 339
+
+
+def test_a_declined_order_shows_as_rejected_with_the_reason(api: Any, member: dict[str, str]) -> None:
+    click_id = click_on(api, member["token"], "aliexpress")
+    action = uuid.uuid4().hex[:10]
+    admitad(api, click_id, action, "pending")
+    admitad(api, click_id, action, "declined")
+
+    [txn] = transactions(api, member["token"])
+    assert (txn["status"], txn["reason"]) == ("rejected", "Declined by the partner")
+    assert api.get("/members/me/balance", token=member["token"]).json()["pending"] == 0
+
+
+def test_partner_calls_with_bad_credentials_or_data_change_nothing(api: Any, member: dict[str, str]) -> None:
+    click_id = click_on(api, member["token"], "aliexpress")
+    wrong_token = api.request(
+        "GET", "/postbacks/admitad", query={"token": "nope", "subid": click_id, "status": "approved"}
+    )
+    unknown_network = api.request("GET", "/postbacks/shady-network", query={"token": ADMITAD_TOKEN})
+    malformed = admitad(api, click_id, "x1", "approved", order_sum="12,5")
+    unsigned = api.post("/postbacks/direct", json={"click_id": click_id, "amount": "100.00"})
+
+    assert (wrong_token.status, wrong_token.json()["error"]["code"]) == (401, "invalid_credentials")
+    assert unknown_network.status == 404
+    assert (malformed.status, malformed.json()["error"]["code"]) == (422, "invalid_amount")
+    assert unsigned.status == 401
+    assert transactions(api, member["token"]) == []
+
+
+def test_a_tariff_payment_earns_half_back(api: Any, member: dict[str, str]) -> None:
+    event = {
+        "source": "operator.payments",
+        "detail-type": "PaymentCompleted",
+        "detail": {
+            "payment_id": f"pay-{uuid.uuid4().hex}",
+            "phone": member["phone"],
+            "product": "tariff",
+            "amount": "600.00",
+            "currency": "RUB",
+            "occurred_at": datetime.now(UTC).isoformat(),
+        },
+    }
+    for _ in range(2):  # the bus may deliver twice
+        assert api.post("/_local/events", json=event).status == 200
+
+    [txn] = transactions(api, member["token"])
+    assert (txn["kind"], txn["status"], txn["amount"], txn["rate"]) == ("purchase", "accrued", 300, "50")
+
+
+def test_support_credits_a_claim_for_an_untracked_order(api: Any, member: dict[str, str], admin_token: str) -> None:
+    too_early = api.post("/members/me/claims", token=member["token"], json=claim("lamoda", TODAY))
+    filed = api.post("/members/me/claims", token=member["token"], json=claim("lamoda", TODAY - timedelta(days=100)))
+
+    assert (too_early.status, too_early.json()["error"]["code"]) == (422, "accrual_period_not_over")
+    assert filed.status == 201
+    claim_id = filed.json()["claim_id"]
+    queue = api.get("/admin/claims", token=admin_token, limit=200).json()["items"]
+    assert claim_id in [item["id"] for item in queue]
+
+    resolved = api.post(
+        f"/admin/claims/{claim_id}/resolve",
+        token=admin_token,
+        json={"action": "credit", "amount": 150, "reason": "Partner confirmed the order by email"},
+    )
+    again = api.post(f"/admin/claims/{claim_id}/resolve", token=admin_token, json={"action": "decline", "reason": "x"})
+
+    assert (resolved.status, resolved.json()["state"]) == (200, "credited")
+    assert again.status == 409
+    [mine] = api.get("/members/me/claims", token=member["token"]).json()["items"]
+    assert (mine["state"], mine["resolution_reason"], mine["bonus"]) == (
+        "credited",
+        "Partner confirmed the order by email",
+        150,
+    )
+    [txn] = transactions(api, member["token"])
+    assert (txn["amount"], txn["reason"]) == (150, "Partner confirmed the order by email")
+
+
+def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
+    api: Any, member: dict[str, str], admin_token: str
+) -> None:
+    lost_click = f"lost-{uuid.uuid4().hex[:12]}"
+    action = uuid.uuid4().hex[:10]
+    kept = admitad(api, lost_click, action, "approved", order_sum="5000.00")
+    assert kept.json()["outcome"] == "kept_for_support"
+    orphans = [
+        i for i in api.get("/admin/claims", token=admin_token, limit=200).json()["items"] if i["kind"] == "orphan"
+    ]
+    assert f"admitad:{action}" in [o["id"] for o in orphans]
+
+    claim_id = api.post(
+        "/members/me/claims", token=member["token"], json=claim("aliexpress", TODAY - timedelta(days=100))
+    ).json()["claim_id"]
+    resolved = api.post(
+        f"/admin/claims/{claim_id}/resolve",
+        token=admin_token,
+        json={"action": "match", "orphan_id": f"admitad:{action}", "reason": "Matched with the partner's postback"},
+    )
+
+    assert (resolved.status, resolved.json()["state"]) == (200, "matched")
+    purchase = next(t for t in transactions(api, member["token"]) if t["kind"] == "purchase")
+    assert (purchase["status"], purchase["partner_id"]) == ("accrued", "aliexpress")
+    assert purchase["amount"] > 0
+
+
+def claim(partner_id: str, order_date: date) -> dict[str, str]:
+    return {
+        "partner_id": partner_id,
+        "order_id": f"O-{uuid.uuid4().hex[:8]}",
+        "order_date": order_date.isoformat(),
+        "order_amount": "4990.00",
+    }
