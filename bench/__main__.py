@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench import cold_imports, ledger_ops, redirect
+from bench import cold_imports, ledger_ops, postbacks, redirect
 
 
 def _with_dynamodb_local(repeats: int) -> None:
     from local.dynamodb import DynamoDBLocal, ensure_installed
-    from local.template import create_tables, load_template, table_names
+    from local.template import create_tables, function_environment, functions, load_template, table_names
 
     ensure_installed()
     template = load_template()
@@ -20,16 +20,13 @@ def _with_dynamodb_local(repeats: int) -> None:
         for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(variable, "bench")
         os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
-        os.environ.update(
-            {
-                "MEMBERS_TABLE": names["MembersTable"],
-                "LEDGER_TABLE": names["LedgerTable"],
-                "OUTBOX_TABLE": names["OutboxTable"],
-            }
-        )
+        for function_id in functions(template):  # every table variable the template gives any function
+            environment = function_environment(template, function_id, names)
+            os.environ.update({k: v for k, v in environment.items() if v in names.values()})
         create_tables(template, names, db.endpoint)
         baseline, figures = ledger_ops.measure(repeats)
         redirect_figures = redirect.measure(names, repeats)
+        postback_figures = postbacks.measure(repeats)
     print(
         f"\nLedger operations on DynamoDB Local ({repeats} each; "
         f"baseline: bare boto3 TransactWriteItems of 3 puts = {baseline * 1000:.2f} ms)"
@@ -46,6 +43,15 @@ def _with_dynamodb_local(repeats: int) -> None:
     for r in redirect_figures:
         calls = ", ".join(f"{n} {k}" for k, n in r.calls.items())
         print(f"{r.name:<24}{calls:<28}{r.seconds * 1000:>8.2f}{r.baseline_seconds * 1000:>13.2f}{r.ratio:>12.2f}")
+
+    print(
+        f"\nAdmitad postbacks through the service ({repeats} each; the approved ones also credit the first-purchase "
+        "bonus; baseline: the same bare TransactWriteItems)"
+    )
+    print(f"{'kind':<26}{'DynamoDB calls':<60}{'ms':>8}{'per s':>8}{'x baseline':>12}")
+    for p in postback_figures:
+        calls = ", ".join(f"{n} {k}" for k, n in p.calls.items())
+        print(f"{p.kind:<26}{calls:<60}{p.seconds * 1000:>8.2f}{p.per_second:>8.0f}{p.ratio:>12.2f}")
 
 
 def _cold_imports(repeats: int) -> None:

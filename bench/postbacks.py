@@ -1,0 +1,100 @@
+"""Postbacks through the real service on DynamoDB Local: DynamoDB calls per postback by kind, and
+postbacks a second from one client thread as a ratio against the bare TransactWriteItems floor (three
+puts) measured in the same run."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bench.calls import counting_calls
+from bench.ledger_ops import bare_transact_write
+from bench.timing import median_seconds
+from cashback.domain.links import Click
+from cashback.domain.networks import PostbackRequest
+from cashback.service import postbacks
+from cashback.store.claims import claims
+from cashback.store.clicks import find_click, record_click
+
+SECRET = "bench-admitad-secret"
+
+
+class _Secrets:
+    def for_network(self, network: str) -> list[str]:
+        return [SECRET]
+
+
+class _Clicks:
+    find = staticmethod(find_click)
+
+
+@dataclass(frozen=True)
+class PostbackFigure:
+    kind: str
+    calls: dict[str, int]
+    seconds: float  # not money
+    per_second: float  # not money
+    ratio: float  # not money: time per postback / bare TransactWriteItems
+
+
+def _request(click_id: str, action: str, status: str) -> PostbackRequest:
+    query = {
+        "token": SECRET,
+        "subid": click_id,
+        "action_id": action,
+        "order_id": action,
+        "order_sum": "1999.90",
+        "currency": "RUB",
+        "status": status,
+        "time": str(int(datetime.now(UTC).timestamp())),
+    }
+    return PostbackRequest("GET", query=query)
+
+
+def measure(repeats: int = 200) -> list[PostbackFigure]:
+    now = datetime.now(UTC)
+    clicks = []
+    for i in range(repeats):
+        click = Click(
+            f"bench-{uuid.uuid4().hex}",
+            f"bench-member-{i}",
+            "aliexpress",
+            Decimal(7),
+            "admitad",
+            30,
+            now - timedelta(hours=1),
+        )
+        record_click(click)
+        clicks.append(click)
+    actions = [uuid.uuid4().hex for _ in range(repeats)]
+
+    def deliver(status: str) -> Callable[[int], object]:
+        def run(i: int) -> object:
+            return postbacks.receive(
+                "admitad",
+                _request(clicks[i].click_id, actions[i], status),
+                clicks=_Clicks(),
+                orphans=claims(),
+                secrets=_Secrets(),
+            )
+
+        return run
+
+    floor = bare_transact_write(repeats)
+    figures = []
+    for kind, status in (
+        ("new (pending)", "pending"),
+        ("duplicate", "pending"),
+        ("status change (approved)", "approved"),
+    ):
+        with counting_calls() as counts:
+            started = time.perf_counter()
+            seconds = median_seconds(deliver(status), repeats)
+            elapsed = time.perf_counter() - started
+        calls = {name: n // repeats for name, n in sorted(counts.items())}
+        figures.append(PostbackFigure(kind, calls, seconds, repeats / elapsed, seconds / floor))
+    return figures
