@@ -1,0 +1,137 @@
+"""Claims and payment events through their handlers, on moto: what members and support see, and what
+bad input gets."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from cashback.service import catalog
+from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
+from tests.unit.catalog.support import partner
+
+OLD_ORDER = (datetime.now(UTC) - timedelta(days=60)).date().isoformat()
+
+
+@pytest.fixture(autouse=True)
+def enrolled_member_and_partner(moto_tables: dict[str, str]) -> None:
+    invoke("members", sample_event("members-enrol"))
+    catalog.put_partner(partner("lamoda", name="Lamoda", accrual_days=30), actor="test")
+
+
+def file_claim(**changes: Any) -> tuple[int, Any]:
+    body = {"partner_id": "lamoda", "order_id": "LM-1", "order_date": OLD_ORDER, "order_amount": "4990.00", **changes}
+    return invoke("claims", sample_event("claims-file", body=body))
+
+
+def resolve(claim_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+    event = sample_event("claims-resolve", body=body)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/admin/claims/{claim_id}/resolve"
+    event["pathParameters"] = {"claim_id": claim_id}
+    return invoke("claims", event)
+
+
+def test_a_claim_is_filed_listed_and_credited_by_support() -> None:
+    status, filed = file_claim()
+    assert (status, filed["state"]) == (201, "open")
+
+    status, queue = invoke("claims", sample_event("claims-queue"))
+    assert status == 200
+    assert [(i["kind"], i["id"]) for i in queue["items"]] == [("claim", filed["claim_id"])]
+
+    status, resolved = resolve(filed["claim_id"], {"action": "credit", "amount": 150, "reason": "Confirmed by Lamoda"})
+    assert (status, resolved["state"], resolved["bonus"]) == (200, "credited", 150)
+
+    _, mine = invoke("claims", sample_event("claims-mine"))
+    assert [(c["state"], c["resolution_reason"]) for c in mine["items"]] == [("credited", "Confirmed by Lamoda")]
+    _, balance = invoke("ledger", sample_event("ledger-balance"))
+    assert balance["available"] == 150
+
+
+def test_a_declined_claim_shows_its_reason_and_moves_no_bonuses() -> None:
+    _, filed = file_claim()
+    status, resolved = resolve(filed["claim_id"], {"action": "decline", "reason": "The order was cancelled"})
+    assert (status, resolved["state"], resolved["resolution_reason"]) == (200, "declined", "The order was cancelled")
+    _, balance = invoke("ledger", sample_event("ledger-balance"))
+    assert balance["available"] == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "code"),
+    [
+        ({"order_date": datetime.now(UTC).date().isoformat()}, 422, "accrual_period_not_over"),
+        ({"order_date": "2999-01-01"}, 422, "invalid_order_date"),
+        ({"partner_id": "no-such-shop"}, 404, "partner_not_found"),
+        ({"order_amount": "12,50"}, 422, "invalid_amount"),
+        ({"order_amount": 4990}, 422, "invalid_request"),
+        ({"order_date": "yesterday"}, 422, "invalid_request"),
+        ({"extra": "field"}, 422, "invalid_request"),
+    ],
+)
+def test_bad_claims_are_refused_with_a_code(changes: dict[str, Any], status: int, code: str) -> None:
+    got, error = file_claim(**changes)
+    assert (got, error["error"]["code"]) == (status, code)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"action": "credit", "reason": "no amount"}, 422, "invalid_amount"),
+        ({"action": "credit", "amount": -5, "reason": "negative"}, 422, "invalid_request"),
+        ({"action": "refund", "reason": "unknown action"}, 422, "invalid_request"),
+        ({"action": "decline", "reason": ""}, 422, "invalid_request"),
+        ({"action": "match", "reason": "no orphan"}, 422, "orphan_required"),
+        ({"action": "match", "orphan_id": "admitad:nope", "reason": "unknown"}, 404, "orphan_not_found"),
+    ],
+)
+def test_bad_resolutions_are_refused_and_leave_the_claim_open(body: dict[str, Any], status: int, code: str) -> None:
+    _, filed = file_claim()
+    got, error = resolve(filed["claim_id"], body)
+    assert (got, error["error"]["code"]) == (status, code)
+    _, mine = invoke("claims", sample_event("claims-mine"))
+    assert mine["items"][0]["state"] == "open"
+
+
+def test_resolving_an_unknown_claim_is_404() -> None:
+    status, error = resolve("01JDNOSUCHCLAIM0000000000", {"action": "decline", "reason": "x"})
+    assert (status, error["error"]["code"]) == (404, "claim_not_found")
+
+
+def pay(**changes: Any) -> dict[str, Any]:
+    """Delivers events/payments-completed.json, its detail changed as given, to the payments function."""
+    event = json.loads((REPO / "events" / "payments-completed.json").read_text())
+    event["detail"].update(changes)
+    result: dict[str, Any] = handler_module("payments").lambda_handler(event, LambdaContext())
+    return result
+
+
+def test_a_members_tariff_payment_earns_half_back_once() -> None:
+    outcomes = [pay()["outcome"] for _ in range(2)]
+    assert outcomes == ["credited", "repeat"]
+    _, page = invoke("ledger", sample_event("ledger-transactions", query=None))
+    assert [(t["amount"], t["rate"], t["status"]) for t in page["items"]] == [(300, "50", "accrued")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "outcome"),
+    [
+        ({"phone": "+79990001122"}, "not_a_member"),
+        ({"currency": "USD"}, "nothing_earned"),
+        ({"amount": "1.00", "product": "wallet"}, "nothing_earned"),
+    ],
+)
+def test_payments_that_earn_nothing_are_counted_not_credited(changes: dict[str, Any], outcome: str) -> None:
+    assert pay(**changes)["outcome"] == outcome
+    _, balance = invoke("ledger", sample_event("ledger-balance"))
+    assert balance["available"] == 0
+
+
+@pytest.mark.parametrize("changes", [{"amount": 600.0}, {"product": "lottery"}, {"occurred_at": "2026-11-24T15:00:00"}])
+def test_malformed_payment_events_fail_loudly_for_the_dead_letter_queue(changes: dict[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        pay(**changes)
