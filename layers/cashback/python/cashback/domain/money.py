@@ -15,16 +15,21 @@ _KOPECK = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
 
+def _decimal(text: str, what: str, example: str, code: str) -> Decimal:
+    if not isinstance(text, str):
+        raise InvalidInput(f'{what} is a decimal string such as "{example}"', code=code)
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{text!r} is not {what}", code=code) from None
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput(f"{text!r} is not a positive {what}", code=code)
+    return value
+
+
 def parse_amount(text: str) -> Decimal:
     """A purchase amount: a positive decimal string with at most two decimals ("1999.90")."""
-    if not isinstance(text, str):
-        raise InvalidInput('an amount is a decimal string such as "1999.90"', code="invalid_amount")
-    try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{text!r} is not an amount", code="invalid_amount") from None
-    if not amount.is_finite() or amount <= 0:
-        raise InvalidInput(f"{text!r} is not a positive amount", code="invalid_amount")
+    amount = _decimal(text, "an amount", "1999.90", "invalid_amount")
     if amount != amount.quantize(_KOPECK):
         raise InvalidInput(f"{text!r} has more than two decimals", code="invalid_amount")
     return amount.quantize(_KOPECK)
@@ -32,13 +37,8 @@ def parse_amount(text: str) -> Decimal:
 
 def parse_rate_percent(text: str) -> Decimal:
     """A cashback rate in percent, 0 < rate <= 100, as a decimal string ("7", "4.5")."""
-    if not isinstance(text, str):
-        raise InvalidInput('a rate is a decimal string such as "7.5"', code="invalid_rate")
-    try:
-        rate = Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{text!r} is not a rate", code="invalid_rate") from None
-    if not rate.is_finite() or rate <= 0 or rate > _HUNDRED:
+    rate = _decimal(text, "a rate", "7.5", "invalid_rate")
+    if rate > _HUNDRED:
         raise InvalidInput(f"{text!r} is not a rate between 0 and 100 percent", code="invalid_rate")
     return rate
 
