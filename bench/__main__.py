@@ -6,9 +6,10 @@ import argparse
 import os
 
 from bench import cold_imports, ledger_ops, postbacks, redirect
+from bench import settlement as settlement_bench
 
 
-def _with_dynamodb_local(repeats: int) -> None:
+def _with_dynamodb_local(repeats: int, settlement_members: int) -> None:
     from local.dynamodb import DynamoDBLocal, ensure_installed
     from local.template import create_tables, function_environment, functions, load_template, table_names
 
@@ -27,6 +28,7 @@ def _with_dynamodb_local(repeats: int) -> None:
         baseline, figures = ledger_ops.measure(repeats)
         redirect_figures = redirect.measure(names, repeats)
         postback_figures = postbacks.measure(repeats)
+        settlement_figure = settlement_bench.measure(settlement_members)
     print(
         f"\nLedger operations on DynamoDB Local ({repeats} each; "
         f"baseline: bare boto3 TransactWriteItems of 3 puts = {baseline * 1000:.2f} ms)"
@@ -53,6 +55,8 @@ def _with_dynamodb_local(repeats: int) -> None:
         calls = ", ".join(f"{n} {k}" for k, n in p.calls.items())
         print(f"{p.kind:<26}{calls:<60}{p.seconds * 1000:>8.2f}{p.per_second:>8.0f}{p.ratio:>12.2f}")
 
+    settlement_bench.print_figure(settlement_figure)
+
 
 def _cold_imports(repeats: int) -> None:
     baseline, figures = cold_imports.measure(repeats)
@@ -69,8 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=200, help="operations per ledger figure")
     parser.add_argument("--import-repeats", type=int, default=7)
+    parser.add_argument("--settlement-members", type=int, default=2000, help="100000 for the issue's full figure")
     args = parser.parse_args()
-    _with_dynamodb_local(args.repeats)
+    _with_dynamodb_local(args.repeats, args.settlement_members)
     _cold_imports(args.import_repeats)
 
 

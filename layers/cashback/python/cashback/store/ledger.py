@@ -247,7 +247,8 @@ class Ledger:
         version = account.version if account else None
         if account is None:
             account = AccountModel(pk, ACCOUNT_SK, member_id=member_id)
-        after = account.balances() + decision.delta
+        before = account.balances()
+        after = before + decision.delta
         account.available, account.pending = after.available, after.pending
         account.written_off, account.debt = after.written_off, after.debt
         account.updated_at = cmd.at
@@ -286,6 +287,11 @@ class Ledger:
         write.save(txn, condition=txn_condition)
         for attach in attachments:
             attach(write)
+        if after.available > 0 >= before.available:
+            # The member now has something to settle: list them for the monthly run (no scan needed).
+            from cashback.store.settlement import candidate  # imported here: settlement imports this module
+
+            write.save(candidate(member_id))
         self._commit(write)
 
     @staticmethod

@@ -1,0 +1,209 @@
+"""Monthly settlement against DynamoDB Local: seconds per settled member as a ratio against a bare
+TransactWriteItems of the same size (six puts) measured in the same run, DynamoDB calls and capacity
+units per settled member, and what a million settled members cost in AWS from those units.
+
+Prices (on-demand, eu-central-1, after AWS's November 2024 cut, per million): write request units
+$0.7625, read request units $0.1525; SQS standard requests $0.40 (a batch of 10 is one request). Both
+are assumptions to check against the pricing page; pass others with --wru-price / --rru-price.
+Lambda time and SQS receives (the event source mapping's polling) are not counted.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+
+from bench.timing import median_seconds
+from cashback.config import settings
+from cashback.domain.settlement import shard_of
+
+WRU_PRICE = Decimal("0.7625")  # USD per million write request units, eu-central-1 on-demand
+RRU_PRICE = Decimal("0.1525")  # USD per million read request units
+SQS_PRICE = Decimal("0.40")  # USD per million requests
+MONTH = "2026-10"
+_CAPACITY_OPERATIONS = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "TransactWriteItems",
+    "TransactGetItems",
+    "BatchWriteItem",
+}
+
+
+@dataclass(frozen=True)
+class SettlementFigure:
+    members: int
+    seconds_per_member: float  # not money
+    floor_seconds: float  # not money
+    ratio: float  # not money
+    calls_per_member: dict[str, float]  # not money
+    read_units_per_member: float  # not money
+    write_units_per_member: float  # not money
+    usd_per_million_members: Decimal
+
+
+@contextmanager
+def metering() -> Iterator[tuple[Counter[str], Counter[str]]]:
+    """Counts AWS calls and sums the capacity DynamoDB Local reports for them (ReturnConsumedCapacity)."""
+    calls: Counter[str] = Counter()
+    units: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def metered(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls[operation] += 1
+        if operation in _CAPACITY_OPERATIONS:
+            params = {**params, "ReturnConsumedCapacity": "TOTAL"}
+        response = original(self, operation, params)
+        consumed = response.get("ConsumedCapacity") if isinstance(response, dict) else None
+        for item in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            read, write = item.get("ReadCapacityUnits"), item.get("WriteCapacityUnits")
+            if read is None and write is None:  # only a total: the operation says which kind it was
+                kind = "read" if operation in ("GetItem", "Query", "TransactGetItems") else "write"
+                units[kind] += item.get("CapacityUnits", 0)
+            else:
+                units["read"] += read or 0
+                units["write"] += write or 0
+        return response
+
+    BaseClient._make_api_call = metered
+    try:
+        yield calls, units
+    finally:
+        BaseClient._make_api_call = original
+
+
+def seed(count: int) -> list[str]:
+    """Members with 1,000 available and a 700 limit, an account, an entry and a candidate each (BatchWrite)."""
+    client = boto3.client("dynamodb")
+    ledger, members_table = settings().ledger_table, settings().members_table
+    at = datetime(2026, 10, 20, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+    ids = [f"bench-settle-{uuid.uuid4()}" for _ in range(count)]
+    requests: list[tuple[str, dict[str, Any]]] = []
+    for i, member_id in enumerate(ids):
+        pk = {"S": f"MEMBER#{member_id}"}
+        requests += [
+            (
+                members_table,
+                {
+                    "pk": pk,
+                    "sk": {"S": "PROFILE"},
+                    "member_id": {"S": member_id},
+                    "phone": {"S": f"+7916{i:07d}"},
+                    "goal": {"S": "phone_topup"},
+                    "monthly_writeoff_limit": {"N": "700"},
+                    "created_at": {"S": at},
+                },
+            ),
+            (
+                ledger,
+                {
+                    "pk": pk,
+                    "sk": {"S": "ACCOUNT"},
+                    "member_id": {"S": member_id},
+                    "available": {"N": "1000"},
+                    "pending": {"N": "0"},
+                    "written_off": {"N": "0"},
+                    "debt": {"N": "0"},
+                    "updated_at": {"S": at},
+                    "version": {"N": "1"},
+                },
+            ),
+            (
+                ledger,
+                {
+                    "pk": {"S": f"SETTLE#{shard_of(member_id)}"},
+                    "sk": {"S": f"MEMBER#{member_id}"},
+                    "member_id": {"S": member_id},
+                },
+            ),
+        ]
+    for start in range(0, len(requests), 25):
+        batch: dict[str, list[dict[str, Any]]] = {}
+        for table, item in requests[start : start + 25]:
+            batch.setdefault(table, []).append({"PutRequest": {"Item": item}})
+        while batch:
+            batch = client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+    return ids
+
+
+def bare_floor(repeats: int) -> float:  # not money
+    """The least one settled member can cost: one TransactWriteItems of six new items."""
+    client = boto3.client("dynamodb")
+    table = settings().ledger_table
+
+    def write(_: int) -> None:
+        pk = f"MEMBER#bench-floor-{uuid.uuid4()}"
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": "1"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for sk in ("ENTRY#x", "ACCOUNT", "TXN#x", "SETTLEMENT#x", "BATCH", "MSG")
+            ]
+        )
+
+    write(-1)
+    return median_seconds(write, repeats)
+
+
+def measure(
+    members: int = 2_000, *, wru_price: Decimal = WRU_PRICE, rru_price: Decimal = RRU_PRICE
+) -> SettlementFigure:
+    from cashback.service import settlement
+
+    seed(members)
+    floor = bare_floor(200)
+    queue = settlement.InProcessQueue()
+    with metering() as (calls, units):
+        started = time.perf_counter()
+        settlement.start_settlement(MONTH, queue)
+        queue.drain()
+        elapsed = time.perf_counter() - started  # not money
+    report = settlement.report(MONTH)
+    settled = max(report.members_settled, 1)
+    sqs_requests = Decimal(-(-report.batches_sent // 10) + -(-(report.batches_sent + 16) // 10))
+    per_member_cost = (
+        Decimal(str(units["write"])) * wru_price + Decimal(str(units["read"])) * rru_price + sqs_requests * SQS_PRICE
+    ) / settled
+    return SettlementFigure(
+        members=report.members_settled,
+        seconds_per_member=elapsed / settled,
+        floor_seconds=floor,
+        ratio=elapsed / settled / floor,
+        calls_per_member={name: n / settled for name, n in sorted(calls.items())},
+        read_units_per_member=units["read"] / settled,
+        write_units_per_member=units["write"] / settled,
+        usd_per_million_members=per_member_cost.quantize(Decimal("0.01")),
+    )
+
+
+def print_figure(figure: SettlementFigure) -> None:
+    print(
+        f"\nMonthly settlement of {figure.members} members on DynamoDB Local, in process "
+        f"(floor: bare TransactWriteItems of 6 puts = {figure.floor_seconds * 1000:.2f} ms)"
+    )
+    print(f"  {figure.seconds_per_member * 1000:.2f} ms per settled member = {figure.ratio:.2f} x floor")
+    calls = ", ".join(f"{n:.2f} {name}" for name, n in figure.calls_per_member.items())
+    print(f"  DynamoDB calls per member: {calls}")
+    print(
+        f"  capacity per member: {figure.read_units_per_member:.2f} RRU, {figure.write_units_per_member:.2f} WRU"
+        f" -> ${figure.usd_per_million_members} per million settled members"
+        f" (eu-central-1 on-demand: ${WRU_PRICE}/M WRU, ${RRU_PRICE}/M RRU; SQS sends ${SQS_PRICE}/M)"
+    )

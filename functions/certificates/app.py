@@ -1,0 +1,61 @@
+"""Smartphone certificates: members buy and list them; store terminals redeem them."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cashback.api.certificates import CertificateOut, CertificatePage, CertificateRequest, RedeemRequest, RedemptionOut
+from cashback.observability import logger, metrics, tracer
+from cashback.service import certificates
+from cashback.web.identity import member_identity, operator_identity
+from cashback.web.resolver import make_resolver
+
+app = make_resolver()
+
+
+@app.post("/certificates", summary="Buy a smartphone certificate with bonuses", tags=["certificates"])
+@tracer.capture_method
+def issue_certificate(
+    request: Annotated[CertificateRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
+) -> tuple[CertificateOut, int]:
+    issued = certificates.issue_certificate(member_identity(app.current_event), request.denomination, idempotency_key)
+    if issued.created:
+        metrics.add_metric(name="CertificatesIssued", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="CertificateBonusesSpent", unit=MetricUnit.Count, value=issued.certificate.denomination)
+    return CertificateOut.of(issued.certificate, issued.code), HTTPStatus.CREATED
+
+
+@app.get("/certificates", summary="The caller's certificates, codes masked", tags=["certificates"])
+@tracer.capture_method
+def list_certificates(
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None, cursor: Annotated[str | None, Query()] = None
+) -> CertificatePage:
+    page = certificates.list_certificates(member_identity(app.current_event), limit=limit, cursor=cursor)
+    return CertificatePage(items=[CertificateOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@app.post("/certificates/redeem", summary="Redeem a certificate at a store terminal", tags=["certificates"])
+@tracer.capture_method
+def redeem_certificate(request: Annotated[RedeemRequest, Body()]) -> RedemptionOut:
+    redemption = certificates.redeem_certificate(
+        request.code,
+        store_id=request.store_id,
+        order_id=request.order_id,
+        price=request.price,
+        item=request.item,
+        operator=operator_identity(app.current_event),
+    )
+    metrics.add_metric(name="CertificatesRedeemed", unit=MetricUnit.Count, value=1)
+    return RedemptionOut.of(redemption)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

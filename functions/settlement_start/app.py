@@ -1,0 +1,54 @@
+"""Monthly settlement: started by the schedule (00:00 Moscow on the 1st) or by an operator, and reported.
+
+The schedule's payload is its fixed Input `{"month": "auto"}`; API Gateway's events go to the routes.
+Without a queue (the local stack) the batches are settled in this process before the answer.
+"""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cashback.api.settlement import SettlementOut, SettlementRequest
+from cashback.observability import logger, metrics, tracer
+from cashback.service import settlement
+from cashback.web.identity import operator_identity
+from cashback.web.resolver import make_resolver
+
+app = make_resolver()
+
+
+def _start(month: str) -> SettlementOut:
+    queue = settlement.default_queue()
+    report = settlement.start_settlement(month, queue)
+    if isinstance(queue, settlement.InProcessQueue):
+        queue.drain()
+        report = settlement.report(report.month)
+    metrics.add_metric(name="SettlementStarts", unit=MetricUnit.Count, value=1)
+    return SettlementOut.of(report)
+
+
+@app.post("/admin/settlements", summary="Start, or resume, the settlement of a month", tags=["administration"])
+@tracer.capture_method
+def start(request: Annotated[SettlementRequest, Body()]) -> tuple[SettlementOut, int]:
+    logger.info("settlement requested", extra={"by": operator_identity(app.current_event), "month": request.month})
+    return _start(request.month), HTTPStatus.ACCEPTED
+
+
+@app.get("/admin/settlements/<month>", summary="A month's settlement report", tags=["administration"])
+@tracer.capture_method
+def report(month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]) -> SettlementOut:
+    operator_identity(app.current_event)
+    return SettlementOut.of(settlement.report(month))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "requestContext" in event:
+        return app.resolve(event, context)
+    # EventBridge Scheduler delivers the target's Input as the whole event.
+    return _start(str(event.get("month", "auto"))).model_dump(mode="json")

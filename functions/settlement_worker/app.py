@@ -1,0 +1,30 @@
+"""Settlement worker (SQS): enumerates pages of candidates and settles batches of members.
+
+A message that fails is retried by SQS (partial batch response) and dead-lettered after its last
+receive; the last receive records the members it could not settle as failures of the run.
+"""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cashback.observability import logger, metrics, tracer
+from cashback.service import settlement
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def handle_record(record: SQSRecord) -> None:
+    receives = int(record.attributes.approximate_receive_count or 1)
+    settlement.handle_message(json.loads(record.body), settlement.default_queue(), receive_count=receives)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

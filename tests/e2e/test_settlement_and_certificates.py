@@ -1,0 +1,89 @@
+"""Issue 5's story over HTTP through the local gateway and DynamoDB Local: a `phone_topup` member is
+topped up by the monthly run (once, however often it is started, within their limit), and a
+`smartphone` member buys a certificate whose code a store redeems once.
+
+The local stack has no SQS: the start settles the batches in process before it answers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+def last_month() -> str:
+    return (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def enrol_with(api, member_token, admin_token, *, bonuses: int, **settings: object) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    token, phone = member_token()
+    member_id = api.post("/members", token=token).json()["member_id"]
+    assert api.patch("/members/me", json=settings, token=token).status == 200
+    credit = api.post(
+        "/admin/adjustments",
+        json={"member_id": member_id, "amount": bonuses, "reason": "Cashback for October"},
+        token=admin_token,
+        headers={"Idempotency-Key": f"seed-{member_id}"},
+    )
+    assert credit.status == 201
+    return token, phone, member_id
+
+
+def outbox(api, kind: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [m for m in api.get("/_local/outbox", limit=200).json()["items"] if m["kind"] == kind]
+
+
+def test_the_monthly_run_tops_up_a_phone_once_within_the_limit(api, member_token, admin_token) -> None:  # type: ignore[no-untyped-def]
+    token, phone, member_id = enrol_with(
+        api, member_token, admin_token, bonuses=900, goal="phone_topup", monthly_writeoff_limit=600
+    )
+    month = last_month()
+
+    started = api.post("/admin/settlements", json={"month": month}, token=admin_token)
+    again = api.post("/admin/settlements", json={"month": month}, token=admin_token)
+    report = api.get(f"/admin/settlements/{month}", token=admin_token)
+
+    assert started.status == 202, started.text
+    assert again.status == 202
+    assert report.status == 200
+    assert report.json()["members_settled"] >= 1
+    assert report.json()["state"] in ("completed", "failed")  # other tests leave members without records
+    topups = [m for m in outbox(api, "topup_requested") if m["body"]["phone"] == phone]
+    assert [m["body"] for m in topups] == [
+        {"topup_id": f"topup:{month}:{member_id}", "phone": phone, "amount": 600, "month": month}
+    ]
+    balance = api.get("/members/me/balance", token=token).json()
+    assert (balance["available"], balance["written_off"]) == (300, 600)
+    [settled] = api.get("/members/me/transactions", token=token).json()["items"][:1]
+    assert (settled["kind"], settled["status"], settled["amount"]) == ("settlement", "written_off", 600)
+    assert settled["reason"] == f"Top-up of {phone} for {month}"
+
+
+def test_a_member_buys_a_certificate_and_a_store_redeems_it_once(  # type: ignore[no-untyped-def]
+    api, member_token, admin_token, pos_token
+) -> None:
+    token, phone, _ = enrol_with(api, member_token, admin_token, bonuses=1_200, goal="smartphone")
+    key = {"Idempotency-Key": "e2e-certificate-order-1"}
+
+    bought = api.post("/certificates", json={"denomination": 1_000}, token=token, headers=key)
+    retried = api.post("/certificates", json={"denomination": 1_000}, token=token, headers=key)
+    too_much = api.post(
+        "/certificates", json={"denomination": 500}, token=token, headers={"Idempotency-Key": "e2e-2nd-order"}
+    )
+
+    assert bought.status == 201, bought.text
+    assert retried.json() == bought.json()
+    assert (too_much.status, too_much.json()["error"]["code"]) == (409, "insufficient_balance")
+    code = bought.json()["code"]
+    assert [m["body"]["code"] for m in outbox(api, "sms") if m.get("to") == phone] == [code]
+    listed = api.get("/certificates", token=token).json()["items"]
+    assert [c["code"] for c in listed] == [f"****-****-****-{code[-1]}"]
+
+    sale = {"code": code, "store_id": "store-local-1", "order_id": "pos-1", "price": "899.90", "item": "smartphone"}
+    redeemed = api.post("/certificates/redeem", json=sale, token=pos_token)
+    twice = api.post("/certificates/redeem", json={**sale, "order_id": "pos-2"}, token=pos_token)
+    by_member = api.post("/certificates/redeem", json=sale, token=token)
+
+    assert redeemed.status == 200, redeemed.text
+    assert redeemed.json() == {"certificate_id": bought.json()["certificate_id"], "discount": 899, "forfeited": 101}
+    assert (twice.status, twice.json()["error"]["code"]) == (409, "already_redeemed")
+    assert by_member.status == 403

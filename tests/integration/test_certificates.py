@@ -1,0 +1,115 @@
+"""Certificates against DynamoDB Local: no overspend under concurrency, one certificate per idempotency
+key however many requests race, one redemption per certificate."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cashback.domain.certificates import AlreadyRedeemed
+from cashback.domain.errors import InsufficientBalance
+from cashback.domain.ledger import Balances, Credit, Kind, Source
+from cashback.domain.members import Goal, Member
+from cashback.service import certificates as service
+from cashback.store import outbox
+from cashback.store.ledger import Ledger
+from cashback.store.members import members
+from cashback.store.reconciliation import find_differences
+from cashback.web.identity import MemberIdentity
+
+AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def smartphone_member(ledger: Ledger) -> Callable[[int], MemberIdentity]:
+    def create(bonuses: int) -> MemberIdentity:
+        member_id = f"it-{uuid.uuid4()}"
+        phone = f"+7916{uuid.uuid4().int % 10**7:07d}"
+        members().enrol(Member(member_id=member_id, phone=phone, subscriber=True, created_at=AT))
+        members().apply(members().update(member_id, goal=Goal.SMARTPHONE))  # type: ignore[arg-type]
+        credit = Credit(
+            operation_id="seed",
+            transaction_id="seed",
+            reason="Cashback",
+            at=AT,
+            kind=Kind.ADJUSTMENT,
+            amount=bonuses,
+            source=Source("adjustment", "seed"),
+        )
+        ledger.execute(member_id, credit)
+        return MemberIdentity(member_id, phone)
+
+    return create
+
+
+def test_fifty_concurrent_orders_on_one_balance_never_overspend(
+    ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
+) -> None:
+    member = smartphone_member(1_000)
+    start = threading.Barrier(50)
+
+    def order(i: int) -> str:
+        start.wait()
+        try:
+            service.issue_certificate(member, 100, f"order-{i:04d}-concurrent")
+        except InsufficientBalance:
+            return "refused"
+        return "issued"
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(order, range(50)))
+
+    assert results.count("issued") == 10
+    assert ledger.balances(member.sub) == Balances(available=0, written_off=1_000)
+    assert len(service.list_certificates(member, limit=200).items) == 10
+    assert len([m for m in outbox.recent(200) if m.to == member.phone]) == 10
+
+
+def test_one_key_from_five_threads_gives_one_certificate(
+    ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
+) -> None:
+    member = smartphone_member(1_000)
+    start = threading.Barrier(5)
+
+    def order(_: int) -> Any:
+        start.wait()
+        return service.issue_certificate(member, 500, "one-order-from-a-flaky-network")
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        issued = list(pool.map(order, range(5)))
+
+    assert len({(i.certificate.certificate_id, i.code) for i in issued}) == 1
+    assert sum(i.created for i in issued) == 1
+    assert ledger.balances(member.sub) == Balances(available=500, written_off=500)
+    assert len([m for m in outbox.recent(200) if m.to == member.phone]) == 1
+
+
+def test_five_terminals_redeeming_one_code_at_once_redeem_it_once(
+    ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
+) -> None:
+    member = smartphone_member(5_000)
+    code = service.issue_certificate(member, 5_000, "order-for-redeem-race").code
+    start = threading.Barrier(5)
+
+    def redeem(i: int) -> str:
+        start.wait()
+        try:
+            service.redeem_certificate(
+                code, store_id=f"store-{i}", order_id=f"o-{i}", price="49990.00", item="smartphone", operator="pos"
+            )
+        except AlreadyRedeemed:
+            return "refused"
+        return "redeemed"
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        results = list(pool.map(redeem, range(5)))
+
+    assert sorted(results) == ["redeemed"] + ["refused"] * 4
+    _, differences = find_differences()
+    assert differences == []

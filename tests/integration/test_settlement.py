@@ -1,0 +1,223 @@
+"""Monthly settlement against DynamoDB Local: a run that is killed mid-way, resumed, and whose messages
+are delivered twice pays every member exactly once, within their limit, and leaves the ledger reconciled.
+
+Each test has tables of its own: a run settles every candidate of the table, and other tests leave
+members with balances behind.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cashback.domain.ledger import Balances, Credit, Debit, Kind, Source
+from cashback.domain.members import Goal, Member
+from cashback.service import settlement
+from cashback.store import outbox
+from cashback.store.ledger import ledger
+from cashback.store.members import members
+from cashback.store.reconciliation import find_differences
+from tests.fixtures.caches import reset_clients
+
+MONTH = "2026-10"
+AT = datetime(2026, 10, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def own_tables(dynamodb_local: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from local.template import create_tables, load_template, table_names
+
+    template = load_template()
+    names = table_names(template, f"settle-{uuid.uuid4().hex[:8]}")
+    create_tables(template, names, dynamodb_local.endpoint)
+    for variable, logical_id in (
+        ("LEDGER_TABLE", "LedgerTable"),
+        ("MEMBERS_TABLE", "MembersTable"),
+        ("OUTBOX_TABLE", "OutboxTable"),
+    ):
+        monkeypatch.setenv(variable, names[logical_id])
+    # Small pages and batches: a few dozen members make many pages, batches and continuations.
+    monkeypatch.setattr(settlement, "PAGE_SIZE", 4)
+    monkeypatch.setattr(settlement, "MEMBERS_PER_BATCH", 2)
+    reset_clients()
+    yield
+    reset_clients()
+
+
+@dataclass(frozen=True)
+class Seeded:
+    member_id: str
+    goal: Goal
+    available: int
+    limit: int | None
+    debt: int = 0
+
+    @property
+    def expected_topup(self) -> int:
+        if self.goal is Goal.SMARTPHONE or self.available == 0:
+            return 0
+        return self.available if self.limit is None else min(self.available, self.limit)
+
+
+def seed(count: int) -> list[Seeded]:
+    rng = random.Random(5)  # not money: which members get which balances
+    seeded = []
+    for i in range(count):
+        member_id = f"it-settle-{i:03d}-{uuid.uuid4().hex[:6]}"
+        goal = Goal.SMARTPHONE if i % 5 == 0 else Goal.PHONE_TOPUP
+        limit = rng.choice([None, None, 0, 100, 500])
+        available = rng.choice([1, 99, 350, 1_000, 2_500])
+        members().enrol(Member(member_id=member_id, phone=f"+7916{i:07d}", subscriber=True, created_at=AT))
+        members().apply(members().update(member_id, goal=goal, limit=limit))  # type: ignore[arg-type]
+        ledger().execute(member_id, _credit("seed", available))
+        debt = 0
+        if i % 7 == 3:  # a reversal after the bonuses were spent leaves a debt: nothing is available
+            ledger().execute(
+                member_id,
+                Debit(
+                    operation_id="reversal",
+                    transaction_id="reversal",
+                    reason="Order returned",
+                    at=AT,
+                    kind=Kind.ADJUSTMENT,
+                    amount=available + 200,
+                    source=Source("adjustment", "reversal"),
+                ),
+            )
+            ledger().execute(member_id, _credit("partial-repay", 50))
+            available, debt = 0, 150
+        seeded.append(Seeded(member_id, goal, available, limit, debt))
+    return seeded
+
+
+def _credit(op: str, amount: int) -> Credit:
+    return Credit(
+        operation_id=op,
+        transaction_id=op,
+        reason="Cashback",
+        at=AT,
+        kind=Kind.ADJUSTMENT,
+        amount=amount,
+        source=Source("adjustment", op),
+    )
+
+
+class ChaosQueue:
+    """SQS as a worker sees it on a bad day: messages come back after a crash (with a higher receive
+    count) and some are delivered twice."""
+
+    def __init__(self, seed_value: int) -> None:
+        self.pending: deque[tuple[dict[str, Any], int]] = deque()
+        self.rng = random.Random(seed_value)  # not money
+
+    def send(self, messages: Sequence[dict[str, Any]]) -> None:
+        for message in messages:
+            self.pending.append((message, 1))
+            if self.rng.random() < 0.2:
+                self.pending.append((message, 1))  # a duplicate delivery
+
+    def step(self, *, crash_rate: float) -> None:
+        index = self.rng.randrange(len(self.pending))  # SQS does not keep order
+        self.pending.rotate(-index)
+        message, receives = self.pending.popleft()
+        if self.rng.random() < crash_rate:
+            self._crash(message, receives)
+            self.pending.append((message, receives + 1))  # back after the visibility timeout
+            return
+        settlement.handle_message(message, self, receive_count=receives)
+
+    def _crash(self, message: dict[str, Any], receives: int) -> None:
+        if message["type"] == "settle":  # the worker dies after settling part of the batch
+            for member_id in message["member_ids"][: len(message["member_ids"]) // 2]:
+                settlement.settle_member(message["month"], member_id, message["batch"])
+        else:  # the worker dies after recording the page, before sending anything
+            settlement.handle_message(message, _Nowhere(), receive_count=receives)
+
+    def drain(self, *, crash_rate: float = 0.0, limit: int | None = None) -> None:
+        handled = 0
+        while self.pending and (limit is None or handled < limit):
+            self.step(crash_rate=crash_rate)
+            handled += 1
+
+
+class _Nowhere:
+    def send(self, messages: Sequence[dict[str, Any]]) -> None:
+        pass
+
+
+def assert_paid_exactly_once(seeded: list[Seeded]) -> None:
+    for member in seeded:
+        entries = [e for e in ledger().entries(member.member_id) if e.operation_id == f"settlement:{MONTH}"]
+        paid = -sum(int(e.d_available) for e in entries)
+        assert (len(entries) if member.expected_topup else 0, paid) == (
+            1 if member.expected_topup else 0,
+            member.expected_topup,
+        ), member
+        after = member.available - member.expected_topup
+        assert ledger().balances(member.member_id).available == after
+        assert ledger().balances(member.member_id).debt == member.debt
+        message = outbox.find(f"topup:{MONTH}:{member.member_id}")
+        assert (message.body["amount"] if message else 0) == member.expected_topup
+
+
+@pytest.mark.usefixtures("own_tables")
+def test_a_run_killed_mid_way_and_resumed_pays_every_member_exactly_once() -> None:
+    seeded = seed(30)
+    queue = ChaosQueue(seed_value=11)
+
+    settlement.start_settlement(MONTH, queue, now=datetime(2026, 11, 1, tzinfo=UTC))
+    queue.drain(crash_rate=0.3, limit=25)  # then the whole thing dies
+    settlement.start_settlement(MONTH, queue)  # the operator resumes it
+    queue.drain(crash_rate=0.2)
+    report = settlement.report(MONTH)
+
+    assert_paid_exactly_once(seeded)
+    paying = [m for m in seeded if m.expected_topup]
+    assert (report.state.value, report.members_settled, report.bonuses_paid, report.failures) == (
+        "completed",
+        len(paying),
+        sum(m.expected_topup for m in paying),
+        0,
+    )
+    assert report.skipped == len(seeded) - len(paying)
+    assert report.batches_done == report.batches_sent
+    assert find_differences() == (len(seeded), [])
+
+
+@pytest.mark.usefixtures("own_tables")
+def test_a_second_run_of_the_month_and_every_duplicate_change_nothing() -> None:
+    seeded = seed(12)
+    queue = ChaosQueue(seed_value=3)
+    settlement.start_settlement(MONTH, queue)
+    queue.drain()
+    first = settlement.report(MONTH)
+
+    settlement.start_settlement(MONTH, queue)
+    queue.drain()
+    for member in seeded:  # a stray duplicate of every member's batch, after the run is over
+        assert settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0").outcome is None
+
+    assert settlement.report(MONTH) == first
+    assert_paid_exactly_once(seeded)
+    assert find_differences() == (len(seeded), [])
+
+
+@pytest.mark.usefixtures("own_tables")
+def test_a_member_in_debt_gets_no_top_up_and_later_accruals_repay_the_debt_first() -> None:
+    [member] = [m for m in seed(4) if m.debt]
+    queue = ChaosQueue(seed_value=1)
+    settlement.start_settlement(MONTH, queue)
+    queue.drain()
+
+    ledger().execute(member.member_id, _credit("after-the-run", 400))
+
+    assert outbox.find(f"topup:{MONTH}:{member.member_id}") is None
+    assert ledger().balances(member.member_id) == Balances(available=250)
+    assert settlement.report(MONTH).state.value == "completed"

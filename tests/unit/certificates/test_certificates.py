@@ -1,0 +1,201 @@
+"""Smartphone certificates through the handler, on moto: bought once per key, listed masked, redeemed once."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cashback.domain.ledger import Credit, Kind, Source
+from cashback.store import outbox
+from cashback.store.ledger import ledger
+from tests.fixtures.handlers import invoke, sample_event
+
+pytestmark = pytest.mark.usefixtures("moto_tables")
+
+MEMBER = "6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10"  # the member of the sample events
+CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$")
+
+
+def member_with(bonuses: int, goal: str = "smartphone") -> None:
+    status, _ = invoke("members", sample_event("members-enrol", body=None))
+    assert status in (200, 201)
+    status, _ = invoke("members", sample_event("members-update", body={"goal": goal}))
+    assert status == 200
+    if bonuses:
+        ledger().execute(
+            MEMBER,
+            Credit(
+                operation_id="seed",
+                transaction_id="seed",
+                reason="Goodwill",
+                at=datetime(2026, 11, 1, tzinfo=UTC),
+                kind=Kind.ADJUSTMENT,
+                amount=bonuses,
+                source=Source("adjustment", "seed"),
+            ),
+        )
+
+
+def order(denomination: Any, key: str | None = "order-0001-abcdef") -> tuple[int, Any]:
+    event = sample_event("certificates-issue", body={"denomination": denomination})
+    if key is None:
+        event["headers"].pop("idempotency-key")
+    else:
+        event["headers"]["idempotency-key"] = key
+    return invoke("certificates", event)
+
+
+def redeem(code: str, price: str = "59990.00", item: str = "smartphone", store: str = "store-1", order_id: str = "o-1"):  # type: ignore[no-untyped-def]
+    body = {"code": code, "store_id": store, "order_id": order_id, "price": price, "item": item}
+    return invoke("certificates", sample_event("certificates-redeem", body=body))
+
+
+def available() -> int:
+    return ledger().balances(MEMBER).available
+
+
+def test_a_smartphone_member_buys_a_certificate_and_gets_its_code_by_sms() -> None:
+    member_with(1_200)
+
+    status, certificate = order(500)
+
+    assert status == 201, certificate
+    assert certificate["denomination"] == 500
+    assert certificate["status"] == "issued"
+    assert CODE.match(certificate["code"])
+    assert available() == 700
+    [sms] = [m for m in outbox.recent() if m.kind.value == "sms"]
+    assert (sms.to, sms.body["code"]) == ("+79161234567", certificate["code"])
+    [spent] = [t for t in ledger().transactions(MEMBER).items if t.kind is Kind.CERTIFICATE]
+    assert (spent.amount, spent.status.value) == (500, "written_off")
+
+
+def test_a_retry_with_the_same_key_returns_the_same_certificate_and_spends_once() -> None:
+    member_with(1_200)
+
+    first = order(500)
+    again = order(500)
+
+    assert first == again
+    assert available() == 700
+    assert len([m for m in outbox.recent() if m.kind.value == "sms"]) == 1
+
+
+def test_the_same_key_for_another_denomination_is_refused() -> None:
+    member_with(1_200)
+    order(500)
+
+    status, error = order(1_000)
+
+    assert (status, error["error"]["code"]) == (409, "idempotency_key_reused")
+    assert available() == 700
+
+
+@pytest.mark.parametrize(
+    ("goal", "bonuses", "denomination", "key", "expected"),
+    [
+        ("phone_topup", 1_200, 500, "order-0001-abcdef", (409, "goal_not_smartphone")),
+        ("smartphone", 1_200, 2_000, "order-0001-abcdef", (409, "insufficient_balance")),
+        ("smartphone", 99, 100, "order-0001-abcdef", (409, "insufficient_balance")),
+        ("smartphone", 1_200, 300, "order-0001-abcdef", (422, "invalid_denomination")),
+        ("smartphone", 1_200, "500", "order-0001-abcdef", (422, "invalid_request")),
+        ("smartphone", 1_200, 500, None, (422, "idempotency_key_required")),
+        ("smartphone", 1_200, 500, "x", (422, "invalid_idempotency_key")),
+    ],
+)
+def test_orders_that_cannot_be_served_change_nothing(
+    goal: str, bonuses: int, denomination: Any, key: str | None, expected: tuple[int, str]
+) -> None:
+    member_with(bonuses, goal)
+
+    status, error = order(denomination, key)
+
+    assert (status, error["error"]["code"]) == expected
+    assert available() == bonuses
+    assert [m for m in outbox.recent() if m.kind.value == "sms"] == []
+
+
+def test_the_list_shows_codes_masked_newest_first_a_page_at_a_time() -> None:
+    member_with(2_000)
+    _, first = order(500, "order-0001-abcdef")
+    _, second = order(1_000, "order-0002-abcdef")
+
+    status, page = invoke("certificates", sample_event("certificates-list", query={"limit": "1"}))
+    _, rest = invoke(
+        "certificates", sample_event("certificates-list", query={"limit": "1", "cursor": page["next_cursor"]})
+    )
+
+    assert status == 200
+    assert [c["certificate_id"] for c in page["items"] + rest["items"]] == [
+        second["certificate_id"],
+        first["certificate_id"],
+    ]
+    assert page["items"][0]["code"] == "****-****-****-" + second["code"][-1]
+    if rest["next_cursor"]:  # DynamoDB may not know a full page was the last one
+        _, end = invoke("certificates", sample_event("certificates-list", query={"cursor": rest["next_cursor"]}))
+        assert end == {"items": [], "next_cursor": None}
+
+
+def test_the_code_is_stored_only_as_a_hash() -> None:
+    import boto3
+
+    member_with(1_200)
+    _, certificate = order(500)
+
+    from cashback.config import settings
+
+    items = boto3.client("dynamodb").scan(TableName=settings().ledger_table)["Items"]
+    raw = certificate["code"].replace("-", "")
+    assert not any(certificate["code"] in str(item) or raw in str(item) for item in items)
+
+
+def test_a_store_redeems_a_certificate_once_for_a_smartphone() -> None:
+    member_with(6_000)
+    _, certificate = order(5_000)
+
+    status, redeemed = redeem(certificate["code"].lower().replace("-", " "), price="3999.90")
+    again = redeem(certificate["code"], price="3999.90")
+    other = redeem(certificate["code"], order_id="o-2")
+    _, listed = invoke("certificates", sample_event("certificates-list", query=None))
+
+    assert status == 200
+    assert redeemed == {"certificate_id": certificate["certificate_id"], "discount": 3_999, "forfeited": 1_001}
+    assert again == (200, redeemed)  # the terminal retried its own order
+    assert (other[0], other[1]["error"]["code"]) == (409, "already_redeemed")
+    assert listed["items"][0]["status"] == "redeemed"
+
+
+def test_a_price_above_the_denomination_uses_all_of_it() -> None:
+    member_with(1_000)
+    _, certificate = order(1_000)
+
+    assert redeem(certificate["code"], price="59990.00") == (
+        200,
+        {"certificate_id": certificate["certificate_id"], "discount": 1_000, "forfeited": 0},
+    )
+
+
+def test_only_a_smartphone_may_be_paid_with_a_certificate() -> None:
+    member_with(1_000)
+    _, certificate = order(500)
+
+    status, error = redeem(certificate["code"], item="headphones")
+
+    assert (status, error["error"]["code"]) == (422, "not_a_smartphone")
+    assert redeem(certificate["code"])[0] == 200
+
+
+def test_guessing_codes_locks_the_store_out_and_not_the_others() -> None:
+    member_with(1_000)
+    _, certificate = order(500)
+
+    guesses = [redeem(f"AAAA-AAAA-AAA{i}-0", store="store-guess")[0] for i in range(10)]
+    locked = redeem(certificate["code"], store="store-guess")
+    elsewhere = redeem(certificate["code"], store="store-honest")
+
+    assert guesses == [404] * 10
+    assert (locked[0], locked[1]["error"]["code"]) == (429, "too_many_attempts")
+    assert elsewhere[0] == 200

@@ -1,0 +1,274 @@
+"""Monthly settlement through its handlers on moto: the start (API and schedule), SQS batches through the
+worker with partial failures, and the outbox relay to EventBridge."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from cashback.domain.ledger import Credit, Kind, Source, Status
+from cashback.store import outbox
+from cashback.store.ledger import ledger
+from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
+
+pytestmark = pytest.mark.usefixtures("moto_tables")
+
+MONTH = "2026-10"
+
+
+@pytest.fixture
+def queue_url(monkeypatch: pytest.MonkeyPatch) -> str:
+    url = boto3.client("sqs").create_queue(QueueName=f"settlement-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    monkeypatch.setenv("SETTLEMENT_QUEUE_URL", url)
+    return url
+
+
+def member(sub: str, phone: str, bonuses: int, goal: str = "phone_topup", limit: int | None = None) -> str:
+    claims = {"sub": sub, "phone_number": phone}
+    assert invoke("members", sample_event("members-enrol", body=None, claims=claims))[0] in (200, 201)
+    change: dict[str, Any] = {"goal": goal}
+    if limit is not None:
+        change["monthly_writeoff_limit"] = limit
+    assert invoke("members", sample_event("members-update", body=change, claims=claims))[0] == 200
+    if bonuses:
+        ledger().execute(
+            sub,
+            Credit(
+                operation_id="seed",
+                transaction_id="seed",
+                reason="Cashback",
+                at=datetime(2026, 10, 15, tzinfo=UTC),
+                kind=Kind.ADJUSTMENT,
+                amount=bonuses,
+                source=Source("adjustment", "seed"),
+            ),
+        )
+    return sub
+
+
+def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    template = json.loads((REPO / "events" / "settlement-worker.json").read_text())["Records"][0]
+    records = []
+    for message in messages:
+        record = copy.deepcopy(template)
+        record |= {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+        }
+        record["attributes"]["ApproximateReceiveCount"] = message["Attributes"]["ApproximateReceiveCount"]
+        records.append(record)
+    return {"Records": records}
+
+
+def drain(url: str, *, duplicate: bool = False) -> int:
+    """Feeds the queue to the worker as Lambda's event source mapping does, until it is empty."""
+    sqs, worker, handled = boto3.client("sqs"), handler_module("settlement_worker"), 0
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+        if not got:
+            return handled
+        event = sqs_event(got)
+        result = worker.lambda_handler(event, LambdaContext())
+        assert result == {"batchItemFailures": []}
+        if duplicate:  # SQS delivers every message twice
+            assert worker.lambda_handler(event, LambdaContext()) == {"batchItemFailures": []}
+        for message in got:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(got)
+
+
+def start(month: str = MONTH) -> tuple[int, Any]:
+    return invoke("settlement_start", sample_event("settlement-start", body={"month": month}))
+
+
+def report(month: str = MONTH) -> tuple[int, Any]:
+    event = sample_event("settlement-report")
+    event["pathParameters"] = {"month": month}
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/admin/settlements/{month}"
+    return invoke("settlement_start", event)
+
+
+def topups() -> dict[str, dict[str, Any]]:
+    return {m.to or "": m.body for m in outbox.recent(200) if m.kind.value == "topup_requested"}
+
+
+def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_members(queue_url: str) -> None:
+    anna = member("m-anna", "+79161110001", 350)
+    boris = member("m-boris", "+79161110002", 1_000, limit=300)
+    member("m-vera", "+79161110003", 800, goal="smartphone")
+    member("m-gleb", "+79161110004", 0)  # nothing accrued: never enumerated
+
+    status, started = start()
+    drain(queue_url)
+    _, done = report()
+
+    assert status == 202
+    assert started["state"] == "running"
+    assert {k: done[k] for k in ("state", "members_settled", "bonuses_paid", "skipped", "failures")} == {
+        "state": "completed",
+        "members_settled": 2,
+        "bonuses_paid": 650,
+        "skipped": 1,
+        "failures": 0,
+    }
+    assert topups() == {
+        "+79161110001": {"topup_id": f"topup:{MONTH}:m-anna", "phone": "+79161110001", "amount": 350, "month": MONTH},
+        "+79161110002": {"topup_id": f"topup:{MONTH}:m-boris", "phone": "+79161110002", "amount": 300, "month": MONTH},
+    }
+    assert ledger().balances(anna).available == 0
+    assert ledger().balances(boris).available == 700
+    settled = ledger().transaction(anna, f"settlement:{MONTH}")
+    assert settled is not None
+    assert (settled.status, settled.amount, settled.reason) == (
+        Status.WRITTEN_OFF,
+        350,
+        f"Top-up of +79161110001 for {MONTH}",
+    )
+
+
+def test_every_message_delivered_twice_and_the_run_started_again_change_nothing(queue_url: str) -> None:
+    member("m-anna", "+79161110001", 350)
+    member("m-boris", "+79161110002", 1_000, limit=300)
+
+    start()
+    drain(queue_url, duplicate=True)
+    start()  # the operator presses the button again: a completed run stays as it is
+    drain(queue_url, duplicate=True)
+    _, done = report()
+
+    assert (done["state"], done["members_settled"], done["bonuses_paid"]) == ("completed", 2, 650)
+    assert sorted(b["amount"] for b in topups().values()) == [300, 350]
+
+
+def test_the_schedule_settles_the_month_that_has_just_ended_without_a_queue_locally() -> None:
+    member("m-anna", "+79161110001", 120)
+
+    result = handler_module("settlement_start").lambda_handler(
+        json.loads((REPO / "events" / "settlement-schedule.json").read_text()), LambdaContext()
+    )
+
+    assert result["state"] == "completed"
+    assert result["bonuses_paid"] == 120
+    assert result["month"] < datetime.now(UTC).strftime("%Y-%m")
+
+
+@pytest.mark.parametrize("month", ["2026-13", "26-10", "2999-01"])
+def test_a_month_that_is_not_one_is_refused(month: str) -> None:
+    status, error = start(month)
+    assert (status, error["error"]["code"]) == (422, "invalid_month")
+
+
+def test_a_month_never_run_has_no_report() -> None:
+    status, error = report("2020-01")
+    assert (status, error["error"]["code"]) == (404, "settlement_not_found")
+
+
+def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
+    queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cashback.service import settlement
+
+    member("m-anna", "+79161110001", 350)
+    member("m-boris", "+79161110002", 200)
+    original = settlement.settle_member
+
+    def flaky(month: str, member_id: str, batch: str, **kw: Any) -> Any:
+        if member_id == "m-boris":
+            raise RuntimeError("billing is down")
+        return original(month, member_id, batch, **kw)
+
+    monkeypatch.setattr(settlement, "settle_member", flaky)
+    monkeypatch.setattr(settlement, "MAX_RECEIVES", 1)  # the first receive is the last one
+    start()
+    drain(queue_url)
+    _, failed = report()
+    monkeypatch.setattr(settlement, "settle_member", original)
+    start()  # resumed: a new attempt for the failed member only
+    drain(queue_url)
+    _, resumed = report()
+
+    assert (failed["state"], failed["members_settled"], failed["failures"]) == ("failed", 1, 1)
+    assert (resumed["state"], resumed["members_settled"], resumed["bonuses_paid"], resumed["failures"]) == (
+        "completed",
+        2,
+        550,
+        0,
+    )
+
+
+def test_a_failing_batch_is_reported_to_sqs_for_a_retry(queue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cashback.service import settlement
+
+    member("m-anna", "+79161110001", 350)
+
+    def broken(*args: Any, **kw: Any) -> Any:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(settlement, "settle_member", broken)
+    start()
+    sqs, settles, failures = boto3.client("sqs"), [], []
+    while got := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in got:
+            message["Attributes"] = {"ApproximateReceiveCount": "1"}
+        settles += [m["MessageId"] for m in got if json.loads(m["Body"])["type"] == "settle"]
+        result = handler_module("settlement_worker").lambda_handler(sqs_event(got), LambdaContext())
+        failures += [f["itemIdentifier"] for f in result["batchItemFailures"]]
+        for message in got:
+            if message["MessageId"] not in failures:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    assert settles
+    assert failures == settles
+    assert report()[1]["state"] == "running"
+
+
+# --- the outbox relay ---------------------------------------------------------------------------------
+
+
+def test_the_relay_puts_a_top_up_on_the_bus_with_its_message_id() -> None:
+    from cashback.service.outbox_relay import outbound_event
+
+    record = json.loads((REPO / "events" / "outbox-stream.json").read_text())["Records"][0]["dynamodb"]
+
+    event = outbound_event(record["SequenceNumber"], record["NewImage"], "default")
+
+    assert event is not None
+    assert (event.entry["Source"], event.entry["DetailType"]) == ("cashback.outbox", "TopUpRequested")
+    assert json.loads(event.entry["Detail"]) == {
+        "message_id": "topup:2026-10:6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10",
+        "topup_id": "topup:2026-10:6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10",
+        "phone": "+79161234567",
+        "amount": 350,
+        "month": "2026-10",
+        "to": "+79161234567",
+    }
+    result = handler_module("outbox_relay").lambda_handler(
+        json.loads((REPO / "events" / "outbox-stream.json").read_text()), LambdaContext()
+    )
+    assert result == {"batchItemFailures": []}
+
+
+def test_the_relay_sends_ten_entries_a_call_and_reports_the_refused_ones() -> None:
+    from cashback.service.outbox_relay import OutboundEvent, publish
+
+    class Bus:
+        def __init__(self) -> None:
+            self.calls: list[int] = []
+
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            self.calls.append(len(Entries))
+            refused = [{"ErrorCode": "InternalFailure"} if e["Detail"] == "3" else {"EventId": "x"} for e in Entries]
+            return {"FailedEntryCount": sum("ErrorCode" in r for r in refused), "Entries": refused}
+
+    bus = Bus()
+    failed = publish([OutboundEvent(f"seq-{i}", {"Detail": str(i)}) for i in range(23)], client=bus)
+
+    assert bus.calls == [10, 10, 3]
+    assert failed == ["seq-3"]
