@@ -27,7 +27,8 @@ class OperationFigure:
     ratio: float  # not money
 
 
-def bare_transact_write(repeats: int) -> float:  # not money
+def bare_transact_write(repeats: int, items: int = 3) -> float:  # not money
+    """The floor of any ledger change: one TransactWriteItems putting `items` new items, nothing else."""
     client = boto3.client("dynamodb")
     table = settings().ledger_table
 
@@ -38,11 +39,11 @@ def bare_transact_write(repeats: int) -> float:  # not money
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": {"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": "1"}},
+                        "Item": {"pk": {"S": pk}, "sk": {"S": f"ITEM#{n}"}, "n": {"N": "1"}},
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
-                for sk in ("ENTRY#x", "ACCOUNT", "TXN#x")
+                for n in range(items)
             ]
         )
 

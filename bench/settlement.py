@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from botocore.client import BaseClient
 
-from bench.timing import median_seconds
+from bench.ledger_ops import bare_transact_write
 from cashback.config import settings
 from cashback.domain.settlement import shard_of
 
@@ -140,27 +140,9 @@ def seed(count: int) -> list[str]:
 
 
 def bare_floor(repeats: int) -> float:  # not money
-    """The least one settled member can cost: one TransactWriteItems of six new items."""
-    client = boto3.client("dynamodb")
-    table = settings().ledger_table
-
-    def write(_: int) -> None:
-        pk = f"MEMBER#bench-floor-{uuid.uuid4()}"
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": {"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": "1"}},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-                for sk in ("ENTRY#x", "ACCOUNT", "TXN#x", "SETTLEMENT#x", "BATCH", "MSG")
-            ]
-        )
-
-    write(-1)
-    return median_seconds(write, repeats)
+    """The least one settled member can cost: one TransactWriteItems of six new items (entry, account,
+    transaction, settlement line, batch counter, outbox message)."""
+    return bare_transact_write(repeats, items=6)
 
 
 def measure(
