@@ -28,10 +28,12 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from cashback.config import settings
 from cashback.domain.errors import Conflict
 from cashback.domain.ledger import Balances, Command, Decision, Kind, Source, Status, Transaction, decide
+from cashback.domain.settlement import shard_of
 from cashback.store import tables
 from cashback.store.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 ACCOUNT_SK = "ACCOUNT"
+CANDIDATE_PREFIX = "SETTLE#"
 ENTRY_PREFIX = "ENTRY#"
 TXN_PREFIX = "TXN#"
 
@@ -169,7 +171,23 @@ class TransactionModel(Model):
         )
 
 
-MODELS: tuple[type[Model], ...] = (AccountModel, EntryModel, TransactionModel)
+class CandidateModel(Model):
+    """The ledger's index of accounts with something to settle: `SETTLE#<shard>` / `MEMBER#<id>`, put in
+    the transaction that makes a member's available balance positive, read shard by shard by settlement."""
+
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)  # SETTLE#<shard>
+    sk = UnicodeAttribute(range_key=True)  # MEMBER#<id>
+    member_id = UnicodeAttribute()
+
+
+def candidate(member_id: str) -> CandidateModel:
+    return CandidateModel(f"{CANDIDATE_PREFIX}{shard_of(member_id)}", partition(member_id), member_id=member_id)
+
+
+MODELS: tuple[type[Model], ...] = (AccountModel, EntryModel, TransactionModel, CandidateModel)
 
 
 @dataclass(frozen=True)
@@ -289,8 +307,6 @@ class Ledger:
             attach(write)
         if after.available > 0 >= before.available:
             # The member now has something to settle: list them for the monthly run (no scan needed).
-            from cashback.store.settlement import candidate  # imported here: settlement imports this module
-
             write.save(candidate(member_id))
         self._commit(write)
 

@@ -32,11 +32,18 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from cashback.config import settings
-from cashback.domain.settlement import SHARDS, LineOutcome, Report, RunState, final_state, shard_of
+from cashback.domain.settlement import SHARDS, LineOutcome, Report, RunState, final_state
 from cashback.store import tables
-from cashback.store.ledger import ACCOUNT_SK, AccountModel, Attachment, partition
+from cashback.store.ledger import (
+    ACCOUNT_SK,
+    CANDIDATE_PREFIX,
+    AccountModel,
+    Attachment,
+    CandidateModel,
+    candidate,
+    partition,
+)
 
-CANDIDATE_PREFIX = "SETTLE#"
 RUN_SK = "RUN"
 
 
@@ -50,15 +57,6 @@ def _batch_pk(month: str, batch: str) -> str:
 
 def _line_sk(month: str) -> str:
     return f"SETTLEMENT#{month}"
-
-
-class CandidateModel(Model):
-    class Meta:
-        table_name = "unbound-ledger"
-
-    pk = UnicodeAttribute(hash_key=True)  # SETTLE#<shard>
-    sk = UnicodeAttribute(range_key=True)  # MEMBER#<id>
-    member_id = UnicodeAttribute()
 
 
 class RunModel(Model):
@@ -133,11 +131,6 @@ class LineModel(Model):
 
 
 MODELS: tuple[type[Model], ...] = (CandidateModel, RunModel, CursorModel, BatchModel, LineModel, AccountModel)
-
-
-def candidate(member_id: str) -> CandidateModel:
-    tables.bind((CandidateModel,), settings().ledger_table)
-    return CandidateModel(f"{CANDIDATE_PREFIX}{shard_of(member_id)}", partition(member_id), member_id=member_id)
 
 
 class Settlements:
