@@ -16,6 +16,7 @@ from cashback.domain.ledger import (
     Reprice,
     Source,
     Spend,
+    SpendUpTo,
     Status,
     Transaction,
     decide,
@@ -144,6 +145,50 @@ def test_spending_more_than_available_is_refused() -> None:
     decision = decide(spend, Balances(available=500), None)
     assert decision is not None
     assert Balances(available=500) + decision.delta == Balances(written_off=500)
+
+
+def spend_up_to(limit: int | None) -> SpendUpTo:
+    return SpendUpTo(
+        operation_id="settlement:2026-10",
+        transaction_id="settlement:2026-10",
+        reason="top-up",
+        at=AT,
+        kind=Kind.SETTLEMENT,
+        limit=limit,
+        source=Source("settlement", "2026-10"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("available", "limit", "spent"),
+    [(1_000, 700, 700), (300, 700, 300), (300, None, 300), (700, 700, 700)],
+)
+def test_spending_up_to_a_limit_takes_what_is_available_within_it(
+    available: int, limit: int | None, spent: int
+) -> None:
+    decision = decide(spend_up_to(limit), Balances(available=available, written_off=5), None)
+    assert decision is not None
+    assert Balances(available=available, written_off=5) + decision.delta == Balances(
+        available=available - spent, written_off=5 + spent
+    )
+    assert (decision.transaction.amount, decision.transaction.status) == (spent, Status.WRITTEN_OFF)
+
+
+@pytest.mark.parametrize("balances", [Balances(), Balances(debt=120), Balances(available=50)])
+def test_spending_up_to_a_limit_with_nothing_to_spend_changes_nothing(balances: Balances) -> None:
+    limit = 0 if balances.available else 500
+    assert decide(spend_up_to(limit), balances, None) is None
+
+
+def test_spending_up_to_a_limit_once_recorded_is_not_repeated() -> None:
+    first = decide(spend_up_to(None), Balances(available=80), None)
+    assert first is not None
+    assert decide(spend_up_to(None), Balances(available=40), first.transaction) is None
+
+
+def test_a_negative_spending_limit_is_refused() -> None:
+    with pytest.raises(InvalidInput):
+        decide(spend_up_to(-1), Balances(available=80), None)
 
 
 def test_a_debit_by_hand_takes_what_is_available_and_records_the_rest_as_debt() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cashback.domain.ledger import Credit, Kind, Source, Status
+from cashback.domain.ledger import Credit, Kind, Source, Spend, Status
 from cashback.store import outbox
 from cashback.store.ledger import ledger
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
@@ -130,6 +130,49 @@ def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_mem
         Status.WRITTEN_OFF,
         350,
         f"Top-up of +79161110001 for {MONTH}",
+    )
+
+
+def listed() -> set[str]:
+    from cashback.domain.settlement import SHARDS
+    from cashback.store.settlement import settlements
+
+    return {member_id for shard in range(SHARDS) for member_id in settlements().candidates(shard, None, 100)[0]}
+
+
+def test_the_run_lists_exactly_the_members_with_bonuses_available() -> None:
+    anna = member("m-anna", "+79161110001", 350)
+    member("m-gleb", "+79161110002", 0)
+    assert listed() == {anna}
+
+    ledger().execute(anna, spend_all(350))  # a certificate takes everything
+    assert listed() == set()
+
+    ledger().execute(anna, credit("later", 40))
+    assert listed() == {anna}
+
+
+def spend_all(amount: int) -> Spend:
+    return Spend(
+        operation_id="certificate",
+        transaction_id="certificate",
+        reason="Certificate",
+        at=datetime(2026, 10, 16, tzinfo=UTC),
+        kind=Kind.CERTIFICATE,
+        amount=amount,
+        source=Source("certificate", "c1"),
+    )
+
+
+def credit(operation_id: str, amount: int) -> Credit:
+    return Credit(
+        operation_id=operation_id,
+        transaction_id=operation_id,
+        reason="Cashback",
+        at=datetime(2026, 10, 17, tzinfo=UTC),
+        kind=Kind.ADJUSTMENT,
+        amount=amount,
+        source=Source("adjustment", operation_id),
     )
 
 

@@ -157,6 +157,17 @@ class Spend(Command):
     details: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SpendUpTo(Command):
+    """Spends whatever is available, up to `limit` (None: no limit); decided on the ledger's own read, so
+    that the amount is right whatever changed since the caller last looked. Nothing available: no change."""
+
+    kind: Kind
+    limit: Bonus | None
+    source: Source
+    details: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a command changes: the balances' delta and the transaction as it will be."""
@@ -202,7 +213,7 @@ def _new_transaction(
 
 
 def decide(cmd: Command, balances: Balances, existing: Transaction | None) -> Decision | None:
-    if isinstance(cmd, (RecordPending, Credit, Debit, Spend)):
+    if isinstance(cmd, (RecordPending, Credit, Debit, Spend, SpendUpTo)):
         if existing is not None:
             return None  # the transaction is already recorded: a repeat changes nothing
         return _decide_new(cmd, balances)
@@ -211,7 +222,7 @@ def decide(cmd: Command, balances: Balances, existing: Transaction | None) -> De
     return _decide_move(cmd, balances, existing)
 
 
-def _decide_new(cmd: Command, balances: Balances) -> Decision:
+def _decide_new(cmd: Command, balances: Balances) -> Decision | None:
     if isinstance(cmd, RecordPending):
         # A purchase worth less than one bonus still shows to the member, as 0.
         _positive(cmd.amount, "a pending accrual", zero_allowed=True)
@@ -239,6 +250,14 @@ def _decide_new(cmd: Command, balances: Balances) -> Decision:
             raise InsufficientBalance(available=balances.available, requested=cmd.amount)
         txn = _new_transaction(cmd, cmd.kind, Status.WRITTEN_OFF, cmd.amount, cmd.source, details=dict(cmd.details))
         return Decision(Balances(available=-cmd.amount, written_off=cmd.amount), txn, None)
+    if isinstance(cmd, SpendUpTo):
+        if cmd.limit is not None:
+            _positive(cmd.limit, "a spending limit", zero_allowed=True)
+        amount = balances.available if cmd.limit is None else min(balances.available, cmd.limit)
+        if amount <= 0:
+            return None
+        txn = _new_transaction(cmd, cmd.kind, Status.WRITTEN_OFF, amount, cmd.source, details=dict(cmd.details))
+        return Decision(Balances(available=-amount, written_off=amount), txn, None)
     raise TypeError(f"not a ledger command: {cmd!r}")
 
 

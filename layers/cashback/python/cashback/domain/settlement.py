@@ -18,7 +18,7 @@ from cashback.domain.errors import InvalidInput
 from cashback.domain.money import Bonus
 
 SHARDS = 16
-MEMBERS_PER_BATCH = 25
+MEMBERS_PER_BATCH = 50
 BATCHES_PER_PAGE = 10  # one SendMessageBatch call per page
 PAGE_SIZE = MEMBERS_PER_BATCH * BATCHES_PER_PAGE
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -65,15 +65,6 @@ def check_month(month: str, now: datetime) -> str:
     if date(int(found.group(1)), int(found.group(2)), 1) > now.astimezone(MOSCOW).date():
         raise InvalidInput("that month has not started yet", code="invalid_month")
     return month
-
-
-def amount_to_settle(available: Bonus, monthly_limit: Bonus | None) -> Bonus:
-    """What a `phone_topup` member's settlement spends: the available balance, capped by their limit.
-    Debt needs nothing here: accruals repay it before anything becomes available, so a member in debt
-    has nothing available."""
-    if available <= 0:
-        return 0
-    return available if monthly_limit is None else max(0, min(available, monthly_limit))
 
 
 def batch_id(attempt: int, shard: int, page: int, index: int) -> str:

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from cashback.domain.errors import Conflict, InsufficientBalance, NotFound
-from cashback.domain.ledger import Kind, Source, Spend
-from cashback.domain.members import Goal, mask_phone
+from cashback.domain.errors import Conflict, NotFound
+from cashback.domain.ledger import Decision, Kind, Source, SpendUpTo
+from cashback.domain.members import Goal, Member, mask_phone
 from cashback.domain.settlement import (
     BATCHES_PER_PAGE,
     MEMBERS_PER_BATCH,
@@ -28,13 +28,12 @@ from cashback.domain.settlement import (
     SHARDS,
     LineOutcome,
     Report,
-    amount_to_settle,
     batch_id,
     check_month,
     topup_id,
 )
 from cashback.observability import logger
-from cashback.store.ledger import ledger
+from cashback.store.ledger import Attachment, Snapshot, ledger
 from cashback.store.members import members
 from cashback.store.outbox import Message, MessageKind, enqueue
 from cashback.store.settlement import settlements
@@ -224,9 +223,16 @@ def _batch_count(members: int) -> int:
 
 def settle_batch(month: str, attempt: int, batch: str, member_ids: Iterable[str], *, final_receive: bool) -> None:
     store = settlements()
+    member_ids = list(member_ids)
+    # One read of the whole batch (its members, then their accounts) instead of reads per member.
+    known_members = members().many(member_ids)
+    operation = _operation_id(month)
+    known_states = ledger().snapshots(member_ids, operation_id=operation, transaction_id=operation)
     for member_id in member_ids:
         try:
-            settle_member(month, member_id, batch)
+            settle_member(
+                month, member_id, batch, member=known_members.get(member_id), known=known_states.get(member_id)
+            )
         except (NotFound, ValueError) as error:  # the member cannot be settled however often we try
             store.record_failure(month, attempt, member_id, batch, type(error).__name__, _now(None))
         except Exception as error:
@@ -244,56 +250,68 @@ class MemberSettled:
     amount: int = 0
 
 
-def settle_member(month: str, member_id: str, batch: str, *, now: datetime | None = None) -> MemberSettled:
+def settle_member(
+    month: str,
+    member_id: str,
+    batch: str,
+    *,
+    now: datetime | None = None,
+    member: Member | None = None,
+    known: Snapshot | None = None,
+) -> MemberSettled:
     """One member's settlement for `month`, once: a `phone_topup` member's available bonuses (capped by
-    their monthly limit) become a top-up request, in one transaction with the ledger change."""
+    their monthly limit) become a top-up request, in one transaction with the ledger change and the
+    member's settlement line. `member` and `known` are what the batch read for everyone at once.
+
+    A repeat is caught by the ledger (the month's entry exists) or by the line (a skip is recorded once)."""
     now = _now(now)
     store = settlements()
-    if store.line(month, member_id) is not None:
-        return MemberSettled(None)
-    member = members().get(member_id)
+    member = member or members().get(member_id)
     if member is None:
         raise NotFound(f"member {member_id} has bonuses but no member record", code="member_not_found")
     if member.goal is Goal.SMARTPHONE:
         recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_SMARTPHONE, now)
         return MemberSettled(LineOutcome.SKIPPED_SMARTPHONE if recorded else None)
-    for _ in range(3):
-        balances = ledger().balances(member_id)
-        amount = amount_to_settle(balances.available, member.monthly_writeoff_limit)
-        if amount == 0:
-            recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_NOTHING, now)
-            store.drop_candidate_if_empty(member_id)
-            return MemberSettled(LineOutcome.SKIPPED_NOTHING if recorded else None)
-        try:
-            outcome = ledger().execute(
-                member_id,
-                _top_up(month, member.member_id, member.phone, amount, now),
-                [
-                    store.settled_line(month, member_id, batch, amount, now),
-                    enqueue(_top_up_message(month, member.member_id, member.phone, amount, now)),
-                ],
-            )
-        except InsufficientBalance:
-            continue  # spent meanwhile (an adjustment): decide again on the new balance
-        except Conflict:
-            return MemberSettled(None)  # the line exists, or the batch was finished by another delivery
-        if not outcome.applied:
-            return MemberSettled(None)
-        if outcome.balances.available <= 0:
-            store.drop_candidate_if_empty(member_id)
+
+    def attachments(decision: Decision) -> list[Attachment]:
+        amount = decision.transaction.amount
+        return [
+            store.settled_line(month, member_id, batch, amount, now),
+            enqueue(_top_up_message(month, member_id, member.phone, amount, now)),
+        ]
+
+    try:
+        outcome = ledger().execute(
+            member_id,
+            _top_up(month, member_id, member.phone, member.monthly_writeoff_limit, now),
+            attachments,
+            known=known,
+        )
+    except Conflict:
+        return MemberSettled(None)  # the line exists, or the batch was finished by another delivery
+    if outcome.applied and outcome.transaction is not None:
+        amount = outcome.transaction.amount
         logger.info("member settled", extra={"month": month, "phone": mask_phone(member.phone), "amount": amount})
         return MemberSettled(LineOutcome.SETTLED, amount)
-    raise Conflict("the balance kept changing; the batch will be retried", code="ledger_busy")
+    if outcome.transaction is not None:
+        return MemberSettled(None)  # settled by an earlier delivery
+    # Nothing available (a member in debt, or everything spent on certificates since being listed).
+    recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_NOTHING, now)
+    return MemberSettled(LineOutcome.SKIPPED_NOTHING if recorded else None)
 
 
-def _top_up(month: str, member_id: str, phone: str, amount: int, at: datetime) -> Spend:
-    return Spend(
-        operation_id=f"settlement:{month}",
-        transaction_id=f"settlement:{month}",
+def _operation_id(month: str) -> str:
+    return f"settlement:{month}"  # the month's one settlement of a member: its ledger operation and transaction
+
+
+def _top_up(month: str, member_id: str, phone: str, limit: int | None, at: datetime) -> SpendUpTo:
+    return SpendUpTo(
+        operation_id=_operation_id(month),
+        transaction_id=_operation_id(month),
         reason=f"Top-up of {phone} for {month}",
         at=at,
         kind=Kind.SETTLEMENT,
-        amount=amount,
+        limit=limit,
         source=Source("settlement", month),
         details={"month": month, "topup_id": topup_id(month, member_id)},
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,6 +38,8 @@ TXN_PREFIX = "TXN#"
 
 # Extra writes that must commit with a ledger change (invariant 4): each adds its items to the transaction.
 Attachment = Callable[[TransactWrite], None]
+# The attachments, or how to make them from the decision when the command decides the amount itself.
+Attachments = Sequence[Attachment] | Callable[[Decision], Sequence[Attachment]]
 # The last step of an operation; a parameter so that tests can crash it before or after the commit.
 Committer = Callable[[TransactWrite], None]
 
@@ -199,20 +200,21 @@ class Outcome:
     balances: Balances
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What an operation decides on: the account, the transaction it concerns, whether it already ran."""
+
+    account: AccountModel | None
+    transaction: TransactionModel | None
+    entry_exists: bool
+
+
 class LedgerBusy(Conflict):
     code = "ledger_busy"
 
 
 def _commit(write: TransactWrite) -> None:
     write._commit()
-
-
-def client_request_token(member_id: str, cmd: Command, version: int | None) -> str:
-    # The token names one exact request: the same member, operation, time and account version. A resend
-    # of it (a network retry) is deduplicated by DynamoDB; anything else gets a token of its own, since
-    # reusing a token with other parameters is refused for ten minutes.
-    request = f"cashback-ledger:{member_id}:{cmd.operation_id}:{cmd.at.isoformat()}@{version or 0}"
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, request))
 
 
 class Ledger:
@@ -223,34 +225,62 @@ class Ledger:
 
     # --- writes -------------------------------------------------------------------------------------
 
-    def execute(self, member_id: str, cmd: Command, attachments: Sequence[Attachment] = ()) -> Outcome:
+    def execute(
+        self, member_id: str, cmd: Command, attachments: Attachments = (), *, known: Snapshot | None = None
+    ) -> Outcome:
+        """Applies `cmd` once. `known` is the state read beforehand for many members at once (`snapshots`):
+        the first attempt decides on it instead of reading; the write's conditions check it all the same."""
         for attempt in range(self._max_attempts):
-            account, existing, entry_exists = self._read(member_id, cmd)
+            state = known if known is not None and attempt == 0 else self._read(member_id, cmd)
+            account, existing = state.account, state.transaction
             balances = account.balances() if account else Balances()
-            if entry_exists:
+            if state.entry_exists:
                 return Outcome(False, existing.to_domain() if existing else None, balances)
             decision = decide(cmd, balances, existing.to_domain() if existing else None)
             if decision is None:
                 return Outcome(False, existing.to_domain() if existing else None, balances)
+            attached = attachments(decision) if callable(attachments) else attachments
             try:
-                self._write(member_id, cmd, account, existing, decision, attachments)
+                self._write(member_id, cmd, account, existing, decision, attached)
             except TransactWriteError as error:
                 if self._entry_already_written(error):
                     return self._replayed(member_id, cmd)
-                if self._attachment_refused(error, attachments):
+                if self._attachment_refused(error, attached):
                     raise Conflict("the change conflicts with a record written meanwhile") from error
                 self._back_off(attempt)
                 continue
             return Outcome(True, decision.transaction, balances + decision.delta)
         raise LedgerBusy("the account is changing too fast; try again")
 
-    def _read(self, member_id: str, cmd: Command) -> tuple[AccountModel | None, TransactionModel | None, bool]:
+    def _read(self, member_id: str, cmd: Command) -> Snapshot:
         pk = partition(member_id)
         with TransactGet(connection=tables.connection()) as get:
             account = get.get(AccountModel, pk, ACCOUNT_SK)
             txn = get.get(TransactionModel, pk, TXN_PREFIX + cmd.transaction_id)
             entry = get.get(EntryModel, pk, ENTRY_PREFIX + cmd.operation_id)
-        return _resolved(account), _resolved(txn), _resolved(entry) is not None
+        return Snapshot(_resolved(account), _resolved(txn), _resolved(entry) is not None)
+
+    def snapshots(self, member_ids: Sequence[str], *, operation_id: str, transaction_id: str) -> dict[str, Snapshot]:
+        """What `execute` would read for one operation on each of many members (a settlement batch), read in
+        BatchGetItem calls of a hundred items instead of one TransactGetItems per member. The items are
+        read one by one, not as one snapshot: a change in between makes the write's conditions fail, and
+        that member's state is read again."""
+        keys = []
+        for member_id in member_ids:
+            pk = partition(member_id)
+            keys += [(pk, ACCOUNT_SK), (pk, TXN_PREFIX + transaction_id), (pk, ENTRY_PREFIX + operation_id)]
+        found = {(item["pk"]["S"], item["sk"]["S"]): item for item in tables.batch_get(settings().ledger_table, keys)}
+        states = {}
+        for member_id in member_ids:
+            pk = partition(member_id)
+            account = found.get((pk, ACCOUNT_SK))
+            txn = found.get((pk, TXN_PREFIX + transaction_id))
+            states[member_id] = Snapshot(
+                AccountModel.from_raw_data(account) if account else None,
+                TransactionModel.from_raw_data(txn) if txn else None,
+                (pk, ENTRY_PREFIX + operation_id) in found,
+            )
+        return states
 
     def _write(
         self,
@@ -262,7 +292,6 @@ class Ledger:
         attachments: Sequence[Attachment],
     ) -> None:
         pk = partition(member_id)
-        version = account.version if account else None
         if account is None:
             account = AccountModel(pk, ACCOUNT_SK, member_id=member_id)
         before = account.balances()
@@ -296,18 +325,22 @@ class Ledger:
         else:
             txn_condition = (TransactionModel.status == existing.status) & (TransactionModel.amount == existing.amount)
 
-        write = TransactWrite(
-            connection=tables.connection(), client_request_token=client_request_token(member_id, cmd, version)
-        )
+        # No ClientRequestToken of ours: botocore puts a fresh one in each call and keeps it for its own
+        # retries, so DynamoDB deduplicates a resend after a lost response. A token shared by two
+        # deliveries of one operation would let the second "succeed" as a no-op and report a change it did
+        # not make; with its own token it fails on the entry's condition and is reported as a repeat.
+        write = TransactWrite(connection=tables.connection())
         # The order matters: cancellation reasons come back in this order (see _entry_already_written).
         write.save(entry, condition=EntryModel.sk.does_not_exist())
         write.save(account)  # VersionAttribute adds "version unchanged" (or "does not exist yet")
         write.save(txn, condition=txn_condition)
         for attach in attachments:
             attach(write)
+        # The candidate index holds exactly the members with something available, for the monthly run.
         if after.available > 0 >= before.available:
-            # The member now has something to settle: list them for the monthly run (no scan needed).
             write.save(candidate(member_id))
+        elif before.available > 0 >= after.available:
+            write.delete(candidate(member_id))
         self._commit(write)
 
     @staticmethod
@@ -321,7 +354,8 @@ class Ledger:
         return bool(attachments) and any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[3:])
 
     def _replayed(self, member_id: str, cmd: Command) -> Outcome:
-        account, existing, _ = self._read(member_id, cmd)
+        state = self._read(member_id, cmd)
+        existing, account = state.transaction, state.account
         return Outcome(False, existing.to_domain() if existing else None, account.balances() if account else Balances())
 
     @staticmethod

@@ -4,6 +4,7 @@ so that the record and the bonus commit together."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 
@@ -118,6 +119,12 @@ class Members:
             return MemberModel.get(_member_pk(member_id), PROFILE_SK).to_domain()
         except DoesNotExist:
             return None
+
+    def many(self, member_ids: Sequence[str]) -> dict[str, Member]:
+        """The members that exist among `member_ids`, read together (a settlement batch's members)."""
+        keys = [(_member_pk(member_id), PROFILE_SK) for member_id in member_ids]
+        records = (MemberModel.from_raw_data(item) for item in tables.batch_get(settings().members_table, keys))
+        return {record.member_id: record.to_domain() for record in records}
 
     def require(self, member_id: str) -> Member:
         member = self.get(member_id)

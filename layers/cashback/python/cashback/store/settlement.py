@@ -35,12 +35,10 @@ from cashback.config import settings
 from cashback.domain.settlement import SHARDS, LineOutcome, Report, RunState, final_state
 from cashback.store import tables
 from cashback.store.ledger import (
-    ACCOUNT_SK,
     CANDIDATE_PREFIX,
     AccountModel,
     Attachment,
     CandidateModel,
-    candidate,
     partition,
 )
 
@@ -151,18 +149,6 @@ class Settlements:
         members = [model.member_id for model in query]
         last = query.last_evaluated_key
         return members, last["sk"]["S"] if last else None
-
-    def drop_candidate_if_empty(self, member_id: str) -> None:
-        """Forget a member with nothing available, unless an accrual got in first (then they stay)."""
-        drop = candidate(member_id)
-        try:
-            with TransactWrite(connection=tables.connection()) as write:
-                write.condition_check(
-                    AccountModel, partition(member_id), ACCOUNT_SK, condition=AccountModel.available <= 0
-                )
-                write.delete(drop)
-        except TransactWriteError:
-            pass  # available again, or written meanwhile: the candidate stays for next month
 
     # --- the run ------------------------------------------------------------------------------------
 
