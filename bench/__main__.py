@@ -9,7 +9,7 @@ from bench import cold_imports, ledger_ops, postbacks, redirect
 from bench import settlement as settlement_bench
 
 
-def _with_dynamodb_local(repeats: int, settlement_members: int) -> None:
+def _with_dynamodb_local(repeats: int, settlement_members: int, *, settlement_only: bool = False) -> None:
     from local.dynamodb import DynamoDBLocal, ensure_installed
     from local.template import create_tables, function_environment, functions, load_template, table_names
 
@@ -27,6 +27,9 @@ def _with_dynamodb_local(repeats: int, settlement_members: int) -> None:
         create_tables(template, names, db.endpoint)
         # First: the other benchmarks leave accounts without member records, which settlement would count.
         settlement_figure = settlement_bench.measure(settlement_members)
+        if settlement_only:
+            settlement_bench.print_figure(settlement_figure)
+            return
         baseline, figures = ledger_ops.measure(repeats)
         redirect_figures = redirect.measure(names, repeats)
         postback_figures = postbacks.measure(repeats)
@@ -75,9 +78,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200, help="operations per ledger figure")
     parser.add_argument("--import-repeats", type=int, default=7)
     parser.add_argument("--settlement-members", type=int, default=2000, help="100000 for the issue's full figure")
+    parser.add_argument("--settlement-only", action="store_true", help="only the settlement figure")
     args = parser.parse_args()
-    _with_dynamodb_local(args.repeats, args.settlement_members)
-    _cold_imports(args.import_repeats)
+    _with_dynamodb_local(args.repeats, args.settlement_members, settlement_only=args.settlement_only)
+    if not args.settlement_only:
+        _cold_imports(args.import_repeats)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,13 @@
-"""Monthly settlement against DynamoDB Local: seconds per settled member as a ratio against a bare
-TransactWriteItems of the same size (six puts) measured in the same run, DynamoDB calls and capacity
-units per settled member, and what a million settled members cost in AWS from those units.
+"""Monthly settlement against DynamoDB Local: seconds per settled member as a ratio against the floor
+measured in the same run, DynamoDB calls and capacity units per settled member, and what a million
+settled members cost in AWS from those units.
+
+The floor is the one write that settling a member cannot do without: the very TransactWriteItems the
+run sent for a member (entry, account, transaction with its two index keys, settlement line, batch
+counter, outbox message), captured, then sent again by a bare boto3 client for other seeded members. The
+ratio is then everything the code adds around that write: enumeration, the batch's reads, decisions,
+serialisation, SQS messages, bookkeeping. A bare TransactWriteItems of six small puts (no indexes, no
+stream) is shown beside it for scale.
 
 Prices (on-demand, eu-central-1, after AWS's November 2024 cut, per million): write request units
 $0.7625, read request units $0.1525; SQS standard requests $0.40 (a batch of 10 is one request). Both
@@ -10,6 +17,9 @@ Lambda time and SQS receives (the event source mapping's polling) are not counte
 
 from __future__ import annotations
 
+import copy
+import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -24,6 +34,7 @@ import boto3
 from botocore.client import BaseClient
 
 from bench.ledger_ops import bare_transact_write
+from bench.timing import median_seconds
 from cashback.config import settings
 from cashback.domain.settlement import shard_of
 
@@ -40,7 +51,9 @@ _CAPACITY_OPERATIONS = {
     "TransactWriteItems",
     "TransactGetItems",
     "BatchWriteItem",
+    "BatchGetItem",
 }
+_READ_OPERATIONS = {"GetItem", "Query", "TransactGetItems", "BatchGetItem"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class SettlementFigure:
     seconds_per_member: float  # not money
     floor_seconds: float  # not money
     ratio: float  # not money
+    six_puts_seconds: float  # not money
     calls_per_member: dict[str, float]  # not money
     read_units_per_member: float  # not money
     write_units_per_member: float  # not money
@@ -71,7 +85,7 @@ def metering() -> Iterator[tuple[Counter[str], Counter[str]]]:
         for item in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
             read, write = item.get("ReadCapacityUnits"), item.get("WriteCapacityUnits")
             if read is None and write is None:  # only a total: the operation says which kind it was
-                kind = "read" if operation in ("GetItem", "Query", "TransactGetItems") else "write"
+                kind = "read" if operation in _READ_OPERATIONS else "write"
                 units[kind] += item.get("CapacityUnits", 0)
             else:
                 units["read"] += read or 0
@@ -139,10 +153,44 @@ def seed(count: int) -> list[str]:
     return ids
 
 
-def bare_floor(repeats: int) -> float:  # not money
-    """The least one settled member can cost: one TransactWriteItems of six new items (entry, account,
-    transaction, settlement line, batch counter, outbox message)."""
-    return bare_transact_write(repeats, items=6)
+@contextmanager
+def capturing_settlement_write() -> Iterator[list[dict[str, Any]]]:
+    """Keeps the parameters of the first TransactWriteItems that settles a member."""
+    captured: list[dict[str, Any]] = []
+    original = BaseClient._make_api_call
+
+    def capture(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if not captured and operation == "TransactWriteItems" and f"ENTRY#settlement:{MONTH}" in json.dumps(params):
+            captured.append(copy.deepcopy(params))
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = capture
+    try:
+        yield captured
+    finally:
+        BaseClient._make_api_call = original
+
+
+def same_write_floor(captured: dict[str, Any], repeats: int) -> float:  # not money
+    """The captured settlement write, sent by a bare client for `repeats` freshly seeded members."""
+    client = boto3.client("dynamodb")
+    template = json.dumps({k: v for k, v in captured.items() if k != "ReturnConsumedCapacity"})
+    member_id = re.search(r"MEMBER#(bench-settle-[0-9a-f-]+)", template)
+    batch = re.search(r"BATCH#(a\d+-s\d+-p\d+-b\d+)", template)
+    assert member_id is not None
+    assert batch is not None
+    others = seed(repeats + 1)
+    # Each write is for another member, in a batch of its own (the run's batches are finished).
+    requests = [
+        json.loads(template.replace(member_id.group(1), other).replace(batch.group(1), f"floor-{i // 25}"))
+        for i, other in enumerate(others)
+    ]
+    client.transact_write_items(**requests[-1])  # warm the connection
+
+    def write(i: int) -> None:
+        client.transact_write_items(**requests[i])
+
+    return median_seconds(write, repeats)
 
 
 def measure(
@@ -151,14 +199,16 @@ def measure(
     from cashback.service import settlement
 
     seed(members)
-    floor = bare_floor(200)
     queue = settlement.InProcessQueue()
-    with metering() as (calls, units):
+    with capturing_settlement_write() as captured, metering() as (calls, units):
         started = time.perf_counter()
         settlement.start_settlement(MONTH, queue)
         queue.drain()
         elapsed = time.perf_counter() - started  # not money
     report = settlement.report(MONTH)
+    # After the run: the floor's members are seeded once it is over, so that it does not settle them.
+    floor = same_write_floor(captured[0], 200)
+    six_puts = bare_transact_write(200, items=6)
     settled = max(report.members_settled, 1)
     sqs_requests = Decimal(-(-report.batches_sent // 10) + -(-(report.batches_sent + 16) // 10))
     per_member_cost = (
@@ -169,6 +219,7 @@ def measure(
         seconds_per_member=elapsed / settled,
         floor_seconds=floor,
         ratio=elapsed / settled / floor,
+        six_puts_seconds=six_puts,
         calls_per_member={name: n / settled for name, n in sorted(calls.items())},
         read_units_per_member=units["read"] / settled,
         write_units_per_member=units["write"] / settled,
@@ -178,10 +229,14 @@ def measure(
 
 def print_figure(figure: SettlementFigure) -> None:
     print(
-        f"\nMonthly settlement of {figure.members} members on DynamoDB Local, in process "
-        f"(floor: bare TransactWriteItems of 6 puts = {figure.floor_seconds * 1000:.2f} ms)"
+        f"\nMonthly settlement of {figure.members} members on DynamoDB Local, in process (floor: the same "
+        f"settlement TransactWriteItems sent bare = {figure.floor_seconds * 1000:.2f} ms)"
     )
     print(f"  {figure.seconds_per_member * 1000:.2f} ms per settled member = {figure.ratio:.2f} x floor")
+    print(
+        f"  for scale: a bare TransactWriteItems of 6 small puts = {figure.six_puts_seconds * 1000:.2f} ms"
+        f" ({figure.seconds_per_member / figure.six_puts_seconds:.2f} x)"
+    )
     calls = ", ".join(f"{n:.2f} {name}" for name, n in figure.calls_per_member.items())
     print(f"  DynamoDB calls per member: {calls}")
     print(
