@@ -174,7 +174,8 @@ class TransactionModel(Model):
 
 class CandidateModel(Model):
     """The ledger's index of accounts with something to settle: `SETTLE#<shard>` / `MEMBER#<id>`, put in
-    the transaction that makes a member's available balance positive, read shard by shard by settlement."""
+    the transaction that makes a member's available balance positive and deleted in the one that empties
+    it; read shard by shard by settlement."""
 
     class Meta:
         table_name = "unbound-ledger"

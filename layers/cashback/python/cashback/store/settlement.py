@@ -1,7 +1,8 @@
 """Settlement runs in the ledger table. Every hot path is spread over many keys:
 
-- `SETTLE#<shard>` / `MEMBER#<id>`: the settlement candidates, written by the ledger in the transaction
-  that makes a member's available balance positive; a run reads them shard by shard (Query, no scan).
+- `SETTLE#<shard>` / `MEMBER#<id>`: the settlement candidates, kept by the ledger (put by the transaction
+  that makes a member's available balance positive, deleted by the one that empties it); a run reads
+  them shard by shard (Query, no scan).
 - `SETTLEMENT#<month>` / `RUN`: the run (state, attempt, counters); `CURSOR#<attempt>#<shard>`: how far
   the enumeration of a shard has come.
 - `SETTLEMENT#<month>#BATCH#<batch>` / `BATCH`: a batch's counters, changed only by the worker that
