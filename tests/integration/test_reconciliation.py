@@ -1,4 +1,5 @@
-"""Invariant 2: balances equal the sum of entries for every member, and a planted difference is found."""
+"""Invariant 2: balances equal the sum of entries for every member, the members listed for settlement are
+those with bonuses available, and a planted difference of either kind is found."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from datetime import UTC, datetime
 from cashback.cli.reconcile import main as reconcile_command
 from cashback.domain.errors import InsufficientBalance
 from cashback.domain.ledger import Accrue, Credit, Debit, Kind, RecordPending, Reject, Reprice, Source, Spend
-from cashback.store.ledger import ACCOUNT_SK, AccountModel, Ledger, partition
+from cashback.domain.reconciliation import ListingMismatch
+from cashback.store.ledger import ACCOUNT_SK, AccountModel, Ledger, candidate, partition
 from cashback.store.reconciliation import find_differences
 
 AT = datetime(2026, 11, 24, tzinfo=UTC)
@@ -146,4 +148,34 @@ def test_reconciliation_finds_the_difference_a_test_plants(
         assert tampered in capsys.readouterr().err
     finally:
         account.update(actions=[AccountModel.available.set(100)], add_version_condition=False)
+    assert find_differences()[1] == []
+
+
+def test_reconciliation_finds_a_member_the_monthly_settlement_would_miss(
+    ledger: Ledger, new_member_id: Callable[[], str], capsys
+) -> None:
+    member = new_member_id()
+    ledger.execute(
+        member,
+        Credit(
+            operation_id="c",
+            transaction_id="c",
+            reason="bonus",
+            at=AT,
+            kind=Kind.BONUS,
+            amount=40,
+            source=Source("t", "c"),
+        ),
+    )
+    listing = candidate(member)
+    listing.delete()  # a restore or a write that bypassed the ledger lost the member's listing
+    try:
+        _, found = find_differences()
+        exit_code = reconcile_command([])
+
+        assert found == [ListingMismatch(member, available=40, listed=False)]
+        assert exit_code == 1
+        assert f"member {member}: not listed for settlement" in capsys.readouterr().err
+    finally:
+        listing.save()
     assert find_differences()[1] == []

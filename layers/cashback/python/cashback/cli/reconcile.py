@@ -1,4 +1,5 @@
-"""`make reconcile`: proves that every member's balances equal the sum of their ledger entries.
+"""`make reconcile`: proves that every member's balances equal the sum of their ledger entries, and that
+the members listed for the monthly settlement are exactly those with bonuses available.
 
 Exits 0 when all agree, 1 and one line per difference otherwise.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cashback.domain.reconciliation import ListingMismatch
 from cashback.store.reconciliation import find_differences
 
 
@@ -17,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     checked, differences = find_differences(args.segments)
     for d in differences:
+        if isinstance(d, ListingMismatch):
+            problem = "listed for settlement with nothing available" if d.listed else "not listed for settlement"
+            print(f"member {d.member_id}: {problem} (available {d.available})", file=sys.stderr)
+            continue
         print(
             f"member {d.member_id}: account {d.account} != entries {d.entries} (account minus entries: {d.gap})",
             file=sys.stderr,

@@ -1,4 +1,5 @@
-"""Reads the whole ledger table once, in parallel segments, and checks every member's account.
+"""Reads the whole ledger table once, in parallel segments, and checks every member's account against
+their entries and against the settlement candidates.
 
 An offline audit, never on a request path: it scans. Each segment sums the entries of the partitions it
 sees; a partition may span segments, so sums are merged before the comparison.
@@ -12,9 +13,9 @@ from typing import Any
 
 from cashback.config import settings
 from cashback.domain.ledger import Balances
-from cashback.domain.reconciliation import Difference, reconcile
+from cashback.domain.reconciliation import Difference, ListingMismatch, check_listing, reconcile
 from cashback.store import tables
-from cashback.store.ledger import ACCOUNT_SK, ENTRY_PREFIX
+from cashback.store.ledger import ACCOUNT_SK, CANDIDATE_PREFIX, ENTRY_PREFIX
 
 _FIELDS = ("available", "pending", "written_off", "debt")
 
@@ -24,10 +25,11 @@ def _number(item: dict[str, Any], name: str) -> int:
     return int(value["N"]) if value else 0
 
 
-def _scan_segment(segment: int, total: int) -> tuple[dict[str, Balances], dict[str, list[Balances]]]:
+def _scan_segment(segment: int, total: int) -> tuple[dict[str, Balances], dict[str, list[Balances]], set[str]]:
     client = tables.connection().client
     accounts: dict[str, Balances] = {}
     entries: dict[str, list[Balances]] = defaultdict(list)
+    listed: set[str] = set()
     kwargs: dict[str, Any] = {"TableName": settings().ledger_table, "Segment": segment, "TotalSegments": total}
     while True:
         page = client.scan(**kwargs)
@@ -37,23 +39,29 @@ def _scan_segment(segment: int, total: int) -> tuple[dict[str, Balances], dict[s
                 accounts[pk] = Balances(*(_number(item, f) for f in _FIELDS))
             elif sk.startswith(ENTRY_PREFIX):
                 entries[pk].append(Balances(*(_number(item, f"d_{f}") for f in _FIELDS)))
+            elif pk.startswith(CANDIDATE_PREFIX):
+                listed.add(sk)  # the member's partition key
         if "LastEvaluatedKey" not in page:
-            return accounts, entries
+            return accounts, entries, listed
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def find_differences(segments: int = 4) -> tuple[int, list[Difference]]:
-    """(members checked, their differences). A member with entries but no account is a difference too."""
+def find_differences(segments: int = 4) -> tuple[int, list[Difference | ListingMismatch]]:
+    """(members checked, what disagrees). A member with entries but no account is a difference too."""
     accounts: dict[str, Balances] = {}
     entries: dict[str, list[Balances]] = defaultdict(list)
+    listed: set[str] = set()
     with ThreadPoolExecutor(max_workers=segments) as pool:
-        for seg_accounts, seg_entries in pool.map(lambda s: _scan_segment(s, segments), range(segments)):
+        for seg_accounts, seg_entries, seg_listed in pool.map(lambda s: _scan_segment(s, segments), range(segments)):
             accounts.update(seg_accounts)
+            listed |= seg_listed
             for pk, deltas in seg_entries.items():
                 entries[pk].extend(deltas)
-    differences = []
-    for pk in sorted(set(accounts) | set(entries)):
-        difference = reconcile(pk.removeprefix("MEMBER#"), accounts.get(pk, Balances()), entries.get(pk, []))
-        if difference is not None:
-            differences.append(difference)
-    return len(set(accounts) | set(entries)), differences
+    members = set(accounts) | set(entries)
+    found: list[Difference | ListingMismatch] = []
+    for pk in sorted(members | listed):
+        member_id = pk.removeprefix("MEMBER#")
+        difference = reconcile(member_id, accounts.get(pk, Balances()), entries.get(pk, []))
+        mismatch = check_listing(member_id, accounts.get(pk, Balances()).available, pk in listed)
+        found += [d for d in (difference, mismatch) if d is not None]
+    return len(members), found
