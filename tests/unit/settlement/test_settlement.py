@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from cashback.domain.calendar import MOSCOW
 from cashback.domain.ledger import Credit, Kind, Source, Spend, Status
 from cashback.store import outbox
 from cashback.store.ledger import ledger
@@ -202,8 +203,8 @@ def test_the_schedule_settles_the_month_that_has_just_ended_without_a_queue_loca
     assert result["month"] < datetime.now(UTC).strftime("%Y-%m")
 
 
-@pytest.mark.parametrize("month", ["2026-13", "26-10", "2999-01"])
-def test_a_month_that_is_not_one_is_refused(month: str) -> None:
+@pytest.mark.parametrize("month", ["2026-13", "26-10", "2999-01", datetime.now(MOSCOW).strftime("%Y-%m")])
+def test_a_month_that_is_not_one_or_is_not_over_is_refused(month: str) -> None:
     status, error = start(month)
     assert (status, error["error"]["code"]) == (422, "invalid_month")
 

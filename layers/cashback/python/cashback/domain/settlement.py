@@ -55,15 +55,16 @@ def shard_of(member_id: str) -> int:
 
 def check_month(month: str, now: datetime) -> str:
     """ "YYYY-MM", or "auto": the month that has just ended in Moscow (the schedule fires at 00:00 on the 1st).
-    A month that has not started yet is refused."""
+    Only a month that is over can be settled: settling the current one early would leave its last days'
+    accruals to the run after next, and the schedule would find the month already done."""
     if month == "auto":
         first = now.astimezone(MOSCOW).date().replace(day=1)
         return (first - timedelta(days=1)).strftime("%Y-%m")
     found = _MONTH.match(month or "")
     if not found:
         raise InvalidInput('month is "YYYY-MM"', code="invalid_month")
-    if date(int(found.group(1)), int(found.group(2)), 1) > now.astimezone(MOSCOW).date():
-        raise InvalidInput("that month has not started yet", code="invalid_month")
+    if date(int(found.group(1)), int(found.group(2)), 1) >= now.astimezone(MOSCOW).date().replace(day=1):
+        raise InvalidInput("that month is not over yet", code="invalid_month")
     return month
 
 
