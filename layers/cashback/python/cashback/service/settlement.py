@@ -295,7 +295,7 @@ def settle_member(
         return MemberSettled(LineOutcome.SETTLED, amount)
     if outcome.transaction is not None:
         return MemberSettled(None)  # settled by an earlier delivery
-    # Nothing available (a member in debt, or everything spent on certificates since being listed).
+    # Nothing to pay: everything was spent since the member was listed, or their monthly limit is 0.
     recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_NOTHING, now)
     return MemberSettled(LineOutcome.SKIPPED_NOTHING if recorded else None)
 
