@@ -117,6 +117,18 @@ def test_reconciliation_is_clean_after_a_random_mix_of_operations(
     assert all(ledger.balances(m).available >= 0 for m in members)
 
 
+def bonus(amount: int) -> Credit:
+    return Credit(
+        operation_id="c",
+        transaction_id="c",
+        reason="bonus",
+        at=AT,
+        kind=Kind.BONUS,
+        amount=amount,
+        source=Source("t", "c"),
+    )
+
+
 def test_reconciliation_finds_the_difference_a_test_plants(
     ledger: Ledger, new_member_id: Callable[[], str], capsys
 ) -> None:
@@ -124,15 +136,7 @@ def test_reconciliation_finds_the_difference_a_test_plants(
     for member in (honest, tampered):
         ledger.execute(
             member,
-            Credit(
-                operation_id="c",
-                transaction_id="c",
-                reason="bonus",
-                at=AT,
-                kind=Kind.BONUS,
-                amount=100,
-                source=Source("t", "c"),
-            ),
+            bonus(100),
         )
     account = AccountModel.get(partition(tampered), ACCOUNT_SK)
     try:
@@ -157,15 +161,7 @@ def test_reconciliation_finds_a_member_the_monthly_settlement_would_miss(
     member = new_member_id()
     ledger.execute(
         member,
-        Credit(
-            operation_id="c",
-            transaction_id="c",
-            reason="bonus",
-            at=AT,
-            kind=Kind.BONUS,
-            amount=40,
-            source=Source("t", "c"),
-        ),
+        bonus(40),
     )
     listing = candidate(member)
     listing.delete()  # a restore or a write that bypassed the ledger lost the member's listing

@@ -38,18 +38,7 @@ def member(sub: str, phone: str, bonuses: int, goal: str = "phone_topup", limit:
         change["monthly_writeoff_limit"] = limit
     assert invoke("members", sample_event("members-update", body=change, claims=claims))[0] == 200
     if bonuses:
-        ledger().execute(
-            sub,
-            Credit(
-                operation_id="seed",
-                transaction_id="seed",
-                reason="Cashback",
-                at=datetime(2026, 10, 15, tzinfo=UTC),
-                kind=Kind.ADJUSTMENT,
-                amount=bonuses,
-                source=Source("adjustment", "seed"),
-            ),
-        )
+        ledger().execute(sub, credit("seed", bonuses))
     return sub
 
 

@@ -285,12 +285,6 @@ class Settlements:
 
     # --- members' lines -----------------------------------------------------------------------------
 
-    def line(self, month: str, member_id: str) -> LineModel | None:
-        try:
-            return LineModel.get(partition(member_id), _line_sk(month), consistent_read=True)
-        except DoesNotExist:
-            return None
-
     def settled_line(self, month: str, member_id: str, batch: str, amount: int, at: datetime) -> Attachment:
         """The line and the batch's counters, as attachments of the member's ledger change."""
         line = LineModel(
