@@ -35,7 +35,7 @@ $(VENV)/.installed: requirements/dev.txt layers/cashback/requirements.txt
 # The project's own code gets bytecode too (PYTHONDONTWRITEBYTECODE stops imports from writing it), so
 # that local runs and the cold-import bench measure importing, not compiling our sources every time.
 compile: $(VENV)/.installed
-	$(PY) -m compileall -q layers/cashback/python functions local bench
+	$(PY) -m compileall -q layers/cashback/python functions local bench ops
 
 $(SAM_VENV)/.installed: requirements/sam.txt
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
@@ -57,7 +57,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/cashback/python local bench
+	$(VENV)/bin/mypy layers/cashback/python local bench ops
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
@@ -85,7 +85,7 @@ bench: $(VENV)/.installed compile
 	$(PY) -m bench
 
 reconcile: $(VENV)/.installed
-	$(PY) -m cashback.cli.reconcile
+	$(PY) -m ops.reconcile
 
 clean:
 	rm -rf .aws-sam .cache .data $(VENV) $(SAM_VENV)

@@ -12,9 +12,9 @@ import boto3
 
 from bench.calls import counting_calls
 from bench.timing import median_seconds
-from cashback.config import settings
-from cashback.domain.ledger import Accrue, Command, Credit, Kind, RecordPending, Source, Spend
-from cashback.store.ledger import Ledger
+from cashback.ledger.repository import Ledger
+from cashback.ledger.rules import Accrue, Command, Credit, Kind, RecordPending, Source, Spend
+from cashback.platform.config import settings
 
 AT = datetime(2026, 11, 24, tzinfo=UTC)
 

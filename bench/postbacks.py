@@ -14,11 +14,11 @@ from decimal import Decimal
 from bench.calls import counting_calls
 from bench.ledger_ops import bare_transact_write
 from bench.timing import median_seconds
-from cashback.domain.links import Click
-from cashback.domain.networks import PostbackRequest
-from cashback.service import postbacks
-from cashback.store.claims import claims
-from cashback.store.clicks import find_click, record_click
+from cashback.claims.repository import claims
+from cashback.clicks.repository import find_click, record_click
+from cashback.clicks.rules import Click
+from cashback.postbacks import service as postbacks
+from cashback.postbacks.networks import PostbackRequest
 
 SECRET = "bench-admitad-secret"
 

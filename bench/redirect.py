@@ -115,10 +115,11 @@ def measure(tables: Mapping[str, str], repeats: int = 200) -> list[RedirectFigur
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench-clicks")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CashbackBench")
 
-    from cashback.catalog_config import link_signing_key
-    from cashback.domain.catalog import Category, Network, Partner
-    from cashback.domain.links import sign_link
-    from cashback.service import catalog, clicks
+    from cashback.catalog import service as catalog
+    from cashback.catalog.rules import Category, Network, Partner
+    from cashback.clicks import service as clicks
+    from cashback.clicks.rules import sign_link
+    from cashback.platform.catalog_config import link_signing_key
 
     now = datetime.now(UTC)
     catalog.put_partner(

@@ -35,8 +35,8 @@ from botocore.client import BaseClient
 
 from bench.ledger_ops import bare_transact_write
 from bench.timing import median_seconds
-from cashback.config import settings
-from cashback.domain.settlement import shard_of
+from cashback.platform.config import settings
+from cashback.settlement.rules import shard_of
 
 WRU_PRICE = Decimal("0.7625")  # USD per million write request units, eu-central-1 on-demand
 RRU_PRICE = Decimal("0.1525")  # USD per million read request units
@@ -154,7 +154,7 @@ def seed(count: int, *, listed: bool = True) -> list[str]:
 
 def probe_write() -> dict[str, Any]:
     """The TransactWriteItems that settles one (unlisted) member, captured as the code sends it."""
-    from cashback.service import settlement
+    from cashback.settlement import service as settlement
 
     [probe] = seed(1, listed=False)
     captured: list[dict[str, Any]] = []
@@ -196,7 +196,7 @@ def same_write_floor(probe: dict[str, Any], repeats: int) -> float:  # not money
 def measure(
     members: int = 2_000, *, wru_price: Decimal = WRU_PRICE, rru_price: Decimal = RRU_PRICE
 ) -> SettlementFigure:
-    from cashback.service import settlement
+    from cashback.settlement import service as settlement
 
     seed(members)
     # DynamoDB Local slows down as its tables grow, and a run adds five items per member: the floor is

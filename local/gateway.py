@@ -586,7 +586,7 @@ class LocalRoutes:
         limit_text = query.get("limit", "50")
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
             return api_error(422, "invalid_limit", "limit must be an integer from 1 to 200")
-        from cashback.store import outbox  # the layer's code: imported once the environment is set
+        from cashback.outbox import repository as outbox  # the layer's code: imported once the environment is set
 
         items = []
         for message in outbox.recent(int(limit_text)):

@@ -8,10 +8,10 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, timedelta
 
-from cashback.domain.errors import Conflict
-from cashback.domain.promo_codes import PromoCode
-from cashback.store.members import members
-from cashback.store.promo_codes import promo_codes
+from cashback.members.promo_code_repository import promo_codes
+from cashback.members.promo_codes import PromoCode
+from cashback.members.repository import members
+from cashback.platform.errors import Conflict
 from local.seed_catalog import seed_catalog
 
 WELCOME_CODE = "UD2PV797"

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from cashback.domain.catalog import Category, GoodsRate, Network, Partner, Promotion
-from cashback.store.catalog import catalog
+from cashback.catalog.repository import catalog
+from cashback.catalog.rules import Category, GoodsRate, Network, Partner, Promotion
 
 SEEDED_BY = "local-seed"
 

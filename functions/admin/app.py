@@ -9,13 +9,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from catalog_routes import router as catalog_router
 
-from cashback.api.ledger import AdjustmentOut, AdjustmentRequest, TransactionOut
-from cashback.api.promo_codes import NewPromoCode, PromoCodeOut
-from cashback.domain.promo_codes import PromoCode, normalise_code
-from cashback.observability import logger, metrics, tracer
-from cashback.service import ledger, members
-from cashback.web.identity import operator_identity
-from cashback.web.resolver import make_resolver
+from cashback.ledger import service as ledger
+from cashback.ledger.schemas import AdjustmentOut, AdjustmentRequest, TransactionOut
+from cashback.members import service as members
+from cashback.members.promo_code_schemas import NewPromoCode, PromoCodeOut
+from cashback.members.promo_codes import PromoCode, normalise_code
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.identity import operator_identity
+from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
 app.include_router(catalog_router)

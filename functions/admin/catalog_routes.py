@@ -6,11 +6,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from cashback.api.catalog import AdminPartnerOut, PartnerRequest, PromotionCreated, PromotionRequest
-from cashback.domain.catalog import check_partner_id
-from cashback.observability import tracer
-from cashback.service import catalog
-from cashback.web.identity import operator_identity
+from cashback.catalog import service as catalog
+from cashback.catalog.rules import check_partner_id
+from cashback.catalog.schemas import AdminPartnerOut, PartnerRequest, PromotionCreated, PromotionRequest
+from cashback.platform.observability import tracer
+from cashback.platform.web.identity import operator_identity
 
 router = Router()
 

@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.catalog import CategoryList, PartnerOut, PartnerPage
-from cashback.domain.catalog import Category, Offer
-from cashback.observability import logger, metrics, tracer
-from cashback.service import catalog
-from cashback.web.optional_member import optional_member_id
-from cashback.web.resolver import make_resolver
+from cashback.catalog import service as catalog
+from cashback.catalog.rules import Category, Offer
+from cashback.catalog.schemas import CategoryList, PartnerOut, PartnerPage
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.optional_member import optional_member_id
+from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
 

@@ -8,11 +8,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.certificates import CertificateOut, CertificatePage, CertificateRequest, RedeemRequest, RedemptionOut
-from cashback.observability import logger, metrics, tracer
-from cashback.service import certificates
-from cashback.web.identity import member_identity, operator_identity
-from cashback.web.resolver import make_resolver
+from cashback.certificates import service as certificates
+from cashback.certificates.schemas import (
+    CertificateOut,
+    CertificatePage,
+    CertificateRequest,
+    RedeemRequest,
+    RedemptionOut,
+)
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.identity import member_identity, operator_identity
+from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
 

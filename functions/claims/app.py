@@ -8,13 +8,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.claims import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
-from cashback.domain.claims import ClaimState
-from cashback.observability import logger, metrics, tracer
-from cashback.service import claims
-from cashback.store.claims import claims as claims_store
-from cashback.web.identity import member_identity, operator_identity
-from cashback.web.resolver import make_resolver
+from cashback.claims import service as claims
+from cashback.claims.repository import claims as claims_store
+from cashback.claims.rules import ClaimState
+from cashback.claims.schemas import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.identity import member_identity, operator_identity
+from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
 

@@ -14,10 +14,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.catalog import ClickOut, ClickRequest
-from cashback.service import clicks
-from cashback.web.identity import member_identity
-from cashback.web.resolver import make_resolver
+from cashback.catalog.schemas import ClickOut, ClickRequest
+from cashback.clicks import service as clicks
+from cashback.platform.web.identity import member_identity
+from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
 logger = Logger()

@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.ledger import BalanceOut, TransactionOut, TransactionPage
-from cashback.domain.ledger import Status
-from cashback.observability import logger, metrics, tracer
-from cashback.service import ledger
-from cashback.web.identity import member_identity
-from cashback.web.resolver import make_resolver
+from cashback.ledger import service as ledger
+from cashback.ledger.rules import Status
+from cashback.ledger.schemas import BalanceOut, TransactionOut, TransactionPage
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.identity import member_identity
+from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
 

@@ -8,7 +8,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.members import (
+from cashback.members import service as members
+from cashback.members.schemas import (
     ConfirmRequest,
     EmailConfirmed,
     EmailRequest,
@@ -19,10 +20,9 @@ from cashback.api.members import (
     PromoCodeRequest,
     UpdateMeRequest,
 )
-from cashback.observability import logger, metrics, tracer
-from cashback.service import members
-from cashback.web.identity import member_identity
-from cashback.web.resolver import make_resolver
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.identity import member_identity
+from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
 

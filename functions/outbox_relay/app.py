@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.observability import logger, metrics, tracer
-from cashback.service.outbox_relay import bus_name, outbound_event, publish
+from cashback.outbox.relay import bus_name, outbound_event, publish
+from cashback.platform.observability import logger, metrics, tracer
 
 
 @logger.inject_lambda_context

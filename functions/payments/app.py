@@ -9,11 +9,11 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, Field
 
-from cashback.domain.members import mask_phone
-from cashback.domain.money import parse_amount
-from cashback.domain.payments import Payment, Product
-from cashback.observability import logger, metrics, tracer
-from cashback.service.payments import receive_payment
+from cashback.ledger.money import parse_amount
+from cashback.members.rules import mask_phone
+from cashback.payments.rules import Payment, Product
+from cashback.payments.service import receive_payment
+from cashback.platform.observability import logger, metrics, tracer
 
 
 class PaymentCompleted(BaseModel):

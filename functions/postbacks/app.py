@@ -8,14 +8,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from cashback.domain.errors import TooLarge
-from cashback.domain.networks import PostbackRequest
-from cashback.observability import logger, metrics, tracer
-from cashback.postback_secrets import NetworkSecrets
-from cashback.service import postbacks
-from cashback.store.claims import claims
-from cashback.store.clicks import find_click
-from cashback.web.resolver import make_resolver
+from cashback.claims.repository import claims
+from cashback.clicks.repository import find_click
+from cashback.platform.errors import TooLarge
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.resolver import make_resolver
+from cashback.postbacks import service as postbacks
+from cashback.postbacks.networks import PostbackRequest
+from cashback.postbacks.secrets import NetworkSecrets
 
 app = make_resolver()
 # Postbacks are small; anything larger is not one, and is refused before it is parsed.

@@ -11,11 +11,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.api.settlement import SettlementOut, SettlementRequest
-from cashback.observability import logger, metrics, tracer
-from cashback.service import settlement
-from cashback.web.identity import operator_identity
-from cashback.web.resolver import make_resolver
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.identity import operator_identity
+from cashback.platform.web.resolver import make_resolver
+from cashback.settlement import service as settlement
+from cashback.settlement.schemas import SettlementOut, SettlementRequest
 
 app = make_resolver()
 

@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.observability import logger, metrics, tracer
-from cashback.service import settlement
+from cashback.platform.observability import logger, metrics, tracer
+from cashback.settlement import service as settlement
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

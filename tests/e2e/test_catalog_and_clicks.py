@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cashback.store.clicks import find_click
+from cashback.clicks.repository import find_click
 from local import tokens
 from local.seed_catalog import seed_catalog
 from tests.unit.catalog.support import forget_warm_state

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from cashback.domain.ledger import Balances, Command, Transaction, decide
-from cashback.store.ledger import Attachment, Outcome
+from cashback.ledger.repository import Attachment, Outcome
+from cashback.ledger.rules import Balances, Command, Transaction, decide
 
 
 class MemoryLedger:

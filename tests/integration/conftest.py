@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from cashback.store.ledger import Ledger
+from cashback.ledger.repository import Ledger
 from tests.fixtures.caches import reset_clients
 
 

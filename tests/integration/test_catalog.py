@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bench.calls import counting_calls
-from cashback.domain.catalog import Category, Partner, Promotion
-from cashback.service import catalog
-from cashback.store.catalog import catalog as catalog_store
+from cashback.catalog import service as catalog
+from cashback.catalog.repository import catalog as catalog_store
+from cashback.catalog.rules import Category, Partner, Promotion
 from local.seed_catalog import seed_catalog
 from tests.unit.catalog.support import forget_warm_state, partner
 

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from cashback.domain.certificates import AlreadyRedeemed
-from cashback.domain.errors import InsufficientBalance
-from cashback.domain.ledger import Balances, Credit, Kind, Source
-from cashback.domain.members import Goal, Member
-from cashback.service import certificates as service
-from cashback.store import outbox
-from cashback.store.ledger import Ledger
-from cashback.store.members import members
-from cashback.store.reconciliation import find_differences
-from cashback.web.identity import MemberIdentity
+from cashback.certificates import service
+from cashback.certificates.rules import AlreadyRedeemed
+from cashback.ledger.audit_repository import find_differences
+from cashback.ledger.repository import Ledger
+from cashback.ledger.rules import Balances, Credit, Kind, Source
+from cashback.members.repository import members
+from cashback.members.rules import Goal, Member
+from cashback.outbox import repository as outbox
+from cashback.platform.errors import InsufficientBalance
+from cashback.platform.web.identity import MemberIdentity
 
 AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bench.calls import counting_calls
-from cashback.domain.links import sign_link
-from cashback.service import catalog
-from cashback.store.clicks import find_click
+from cashback.catalog import service as catalog
+from cashback.clicks.repository import find_click
+from cashback.clicks.rules import sign_link
 from tests.fixtures.handlers import LambdaContext, handler_module, sample_event
 from tests.unit.catalog.support import LINK_KEY, MEMBER, for_partner, forget_warm_state, partner
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from pynamodb.transactions import TransactWrite
 
-from cashback.domain.errors import Conflict, InsufficientBalance
-from cashback.domain.ledger import Accrue, Balances, Credit, Kind, RecordPending, Reject, Source, Spend, Status
-from cashback.store import outbox
-from cashback.store.ledger import EntryModel, Ledger, TransactionModel, partition
-from cashback.store.outbox import Message, MessageKind, enqueue
+from cashback.ledger.repository import EntryModel, Ledger, TransactionModel, partition
+from cashback.ledger.rules import Accrue, Balances, Credit, Kind, RecordPending, Reject, Source, Spend, Status
+from cashback.outbox import repository as outbox
+from cashback.outbox.repository import Message, MessageKind, enqueue
+from cashback.platform.errors import Conflict, InsufficientBalance
 
 AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

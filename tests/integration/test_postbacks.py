@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cashback.domain.conversions import PostbackStatus
-from cashback.domain.ledger import Balances, Status
-from cashback.domain.links import Click
-from cashback.domain.networks import PostbackRequest
-from cashback.service import postbacks
-from cashback.store.claims import claims
-from cashback.store.clicks import find_click, record_click
-from cashback.store.ledger import Ledger
-from cashback.store.reconciliation import find_differences
+from cashback.claims.repository import claims
+from cashback.clicks.repository import find_click, record_click
+from cashback.clicks.rules import Click
+from cashback.ledger.audit_repository import find_differences
+from cashback.ledger.repository import Ledger
+from cashback.ledger.rules import Balances, Status
+from cashback.postbacks import service as postbacks
+from cashback.postbacks.networks import PostbackRequest
+from cashback.postbacks.rules import PostbackStatus
 
 SECRET = "local-admitad-secret"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -110,7 +110,7 @@ def test_a_decline_shows_as_rejected_with_the_reason(ledger: Ledger, member: str
 
 
 def test_a_decline_after_the_bonuses_were_spent_leaves_debt(ledger: Ledger, member: str) -> None:
-    from cashback.domain.ledger import Kind, Source, Spend
+    from cashback.ledger.rules import Kind, Source, Spend
 
     click = a_click(member)
     action = uuid.uuid4().hex

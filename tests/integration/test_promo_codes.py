@@ -8,12 +8,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from cashback.domain.errors import DomainError
-from cashback.domain.promo_codes import PromoCode
-from cashback.service import members
-from cashback.store.ledger import Ledger
-from cashback.store.promo_codes import promo_codes
-from cashback.web.identity import MemberIdentity
+from cashback.ledger.repository import Ledger
+from cashback.members import service as members
+from cashback.members.promo_code_repository import promo_codes
+from cashback.members.promo_codes import PromoCode
+from cashback.platform.errors import DomainError
+from cashback.platform.web.identity import MemberIdentity
 
 
 def enrolled(new_member_id: Callable[[], str], n: int) -> list[MemberIdentity]:

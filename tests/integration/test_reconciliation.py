@@ -8,12 +8,12 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 
-from cashback.cli.reconcile import main as reconcile_command
-from cashback.domain.errors import InsufficientBalance
-from cashback.domain.ledger import Accrue, Credit, Debit, Kind, RecordPending, Reject, Reprice, Source, Spend
-from cashback.domain.reconciliation import ListingMismatch
-from cashback.store.ledger import ACCOUNT_SK, AccountModel, Ledger, candidate, partition
-from cashback.store.reconciliation import find_differences
+from cashback.ledger.audit import ListingMismatch
+from cashback.ledger.audit_repository import find_differences
+from cashback.ledger.repository import ACCOUNT_SK, AccountModel, Ledger, candidate, partition
+from cashback.ledger.rules import Accrue, Credit, Debit, Kind, RecordPending, Reject, Reprice, Source, Spend
+from cashback.platform.errors import InsufficientBalance
+from ops.reconcile import main as reconcile_command
 
 AT = datetime(2026, 11, 24, tzinfo=UTC)
 

@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
-from cashback.domain.ledger import Balances, Credit, Debit, Kind, Source
-from cashback.domain.members import Goal, Member
-from cashback.domain.settlement import LineOutcome
-from cashback.service import settlement
-from cashback.store import outbox
-from cashback.store.ledger import ledger
-from cashback.store.members import members
-from cashback.store.reconciliation import find_differences
+from cashback.ledger.audit_repository import find_differences
+from cashback.ledger.repository import ledger
+from cashback.ledger.rules import Balances, Credit, Debit, Kind, Source
+from cashback.members.repository import members
+from cashback.members.rules import Goal, Member
+from cashback.outbox import repository as outbox
+from cashback.settlement import service as settlement
+from cashback.settlement.rules import LineOutcome
 from tests.fixtures.caches import reset_clients
 
 MONTH = "2026-10"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cashback.domain.catalog import Category, Network, Partner, Promotion
+from cashback.catalog.rules import Category, Network, Partner, Promotion
 
 LINK_KEY = "unit-tests-link-signing-key-0123456789abcdef"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # Black Friday
@@ -21,11 +21,12 @@ def forget_warm_state() -> None:
     """Everything a warm container keeps: settings, tables, secrets, caches of the catalog, partners and verifier."""
     from aws_lambda_powertools.utilities import parameters
 
-    from cashback import catalog_config
-    from cashback.service import catalog, clicks
-    from cashback.store import catalog as catalog_store
-    from cashback.store import clicks as click_store
-    from cashback.web import optional_member
+    from cashback.catalog import repository as catalog_store
+    from cashback.catalog import service as catalog
+    from cashback.clicks import repository as click_store
+    from cashback.clicks import service as clicks
+    from cashback.platform import catalog_config
+    from cashback.platform.web import optional_member
 
     catalog_config.catalog_settings.cache_clear()
     catalog_store.catalog.cache_clear()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cashback.web.resolver import make_resolver
+from cashback.platform.web.resolver import make_resolver
 from tests.fixtures.handlers import REPO, LambdaContext, invoke, sample_event
 from tests.unit.catalog.support import for_partner
 

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bench.calls import counting_calls
-from cashback.domain.catalog import Category, GoodsRate
-from cashback.domain.links import verify_link
-from cashback.service import catalog
+from cashback.catalog import service as catalog
+from cashback.catalog.rules import Category, GoodsRate
+from cashback.clicks.rules import verify_link
 from local import tokens
 from tests.fixtures.handlers import invoke, sample_event
 from tests.unit.catalog.support import LINK_KEY, for_partner, partner
@@ -34,11 +34,11 @@ def names(page: dict) -> list[str]:
 @pytest.fixture
 def local_member_tokens(monkeypatch: pytest.MonkeyPatch) -> str:
     """Member tokens as the local gateway mints them; returns one for PHONE."""
-    from cashback.web.optional_member import member_token_verifier
+    from cashback.platform.web.optional_member import member_token_verifier
 
     monkeypatch.setenv("MEMBER_TOKEN_VERIFIER", "local")
     monkeypatch.setenv("LOCAL_TOKEN_SECRET", LOCAL_SECRET)
-    from cashback.catalog_config import catalog_settings
+    from cashback.platform.catalog_config import catalog_settings
 
     catalog_settings.cache_clear()
     member_token_verifier.cache_clear()
@@ -169,7 +169,7 @@ def test_a_member_token_adds_signed_links_to_the_stores(local_member_tokens: str
 def test_links_point_to_the_public_address_when_one_is_set(
     local_member_tokens: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cashback.catalog_config import catalog_settings
+    from cashback.platform.catalog_config import catalog_settings
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://cashback.example.com/")
     catalog_settings.cache_clear()

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from cashback.domain.catalog import MAX_PROMOTIONS, Category, Promotion
-from cashback.domain.errors import InvalidInput
+from cashback.catalog.rules import MAX_PROMOTIONS, Category, Promotion
+from cashback.platform.errors import InvalidInput
 from tests.unit.catalog.support import NOW, partner, promotion
 
 HOUR = timedelta(hours=1)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from cashback.domain.links import LinkRefused, sign_link, verify_link
+from cashback.clicks.rules import LinkRefused, sign_link, verify_link
 from tests.unit.catalog.support import MEMBER, NOW
 
 KEY = b"k" * 32

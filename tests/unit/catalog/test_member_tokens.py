@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from cashback.web.optional_member import (
+from cashback.platform.web.optional_member import (
     JWKS_REFRESH_SECONDS,
     CognitoVerifier,
     LocalVerifier,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from cashback.domain.ledger import Credit, Kind, Source
-from cashback.store import outbox
-from cashback.store.ledger import ledger
+from cashback.ledger.repository import ledger
+from cashback.ledger.rules import Credit, Kind, Source
+from cashback.outbox import repository as outbox
 from tests.fixtures.handlers import invoke, sample_event
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
@@ -145,7 +145,7 @@ def test_the_code_is_stored_only_as_a_hash() -> None:
     member_with(1_200)
     _, certificate = order(500)
 
-    from cashback.config import settings
+    from cashback.platform.config import settings
 
     items = boto3.client("dynamodb").scan(TableName=settings().ledger_table)["Items"]
     raw = certificate["code"].replace("-", "")

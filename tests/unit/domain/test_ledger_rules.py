@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cashback.domain.errors import InsufficientBalance, InvalidInput, NotFound
-from cashback.domain.ledger import (
+from cashback.ledger.rules import (
     Accrue,
     Balances,
     Credit,
@@ -21,6 +20,7 @@ from cashback.domain.ledger import (
     Transaction,
     decide,
 )
+from cashback.platform.errors import InsufficientBalance, InvalidInput, NotFound
 
 AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SOURCE = Source("conversion", "admitad:1")

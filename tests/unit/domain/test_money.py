@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from cashback.domain.errors import InvalidInput
-from cashback.domain.money import cashback, parse_amount, parse_rate_percent
+from cashback.ledger.money import cashback, parse_amount, parse_rate_percent
+from cashback.platform.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

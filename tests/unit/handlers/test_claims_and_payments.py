@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cashback.service import catalog
+from cashback.catalog import service as catalog
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
 from tests.unit.catalog.support import partner
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cashback.store import outbox
+from cashback.outbox import repository as outbox
 from tests.fixtures.handlers import invoke, sample_event
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
@@ -17,7 +17,7 @@ OUTSIDER = {"sub": "sub-outsider", "phone_number": "+79031112233"}
 
 @pytest.fixture(autouse=True)
 def subscriber_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cashback import config
+    from cashback.platform import config
 
     monkeypatch.setenv("SUBSCRIBER_RANGES", "+7916,+7915")
     config.settings.cache_clear()
@@ -107,7 +107,7 @@ def test_a_wrong_code_is_refused_and_five_wrong_codes_lock_the_code() -> None:
 
 
 def test_the_code_is_stored_only_as_a_hash() -> None:
-    from cashback.store.members import EMAIL_SK, EmailConfirmationModel
+    from cashback.members.repository import EMAIL_SK, EmailConfirmationModel
 
     member = enrol(email="anna@example.com")
     code = sent_code("anna@example.com")
@@ -247,7 +247,7 @@ def test_bad_settings_are_refused_and_change_nothing(body: dict) -> None:
 
 
 def test_the_first_purchase_bonus_is_credited_once() -> None:
-    from cashback.service.members import credit_first_purchase
+    from cashback.members.service import credit_first_purchase
 
     member = enrol()
     outcomes = [credit_first_purchase(member["member_id"]) for _ in range(3)]

@@ -9,9 +9,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cashback.domain.conversions import Postback, PostbackStatus, commands, transaction_id
-from cashback.domain.ledger import Balances, Status
-from cashback.domain.links import Click
+from cashback.clicks.rules import Click
+from cashback.ledger.rules import Balances, Status
+from cashback.postbacks.rules import Postback, PostbackStatus, commands, transaction_id
 from tests.fakes.ledger import MemoryLedger
 
 AT = datetime(2026, 11, 1, 12, tzinfo=UTC)

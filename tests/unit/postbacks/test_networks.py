@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from cashback.domain.conversions import PostbackStatus
-from cashback.domain.errors import InvalidInput, Unauthorized
-from cashback.domain.networks import ADAPTERS, PostbackRequest
-from cashback.domain.networks.direct import sign
+from cashback.platform.errors import InvalidInput, Unauthorized
+from cashback.postbacks.networks import ADAPTERS, PostbackRequest
+from cashback.postbacks.networks.direct import sign
+from cashback.postbacks.rules import PostbackStatus
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ADMITAD = {

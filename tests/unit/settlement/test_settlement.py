@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
-from cashback.domain.calendar import MOSCOW
-from cashback.domain.ledger import Credit, Kind, Source, Spend, Status
-from cashback.store import outbox
-from cashback.store.ledger import ledger
+from cashback.ledger.calendar import MOSCOW
+from cashback.ledger.repository import ledger
+from cashback.ledger.rules import Credit, Kind, Source, Spend, Status
+from cashback.outbox import repository as outbox
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
@@ -124,8 +124,8 @@ def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_mem
 
 
 def listed() -> set[str]:
-    from cashback.domain.settlement import SHARDS
-    from cashback.store.settlement import settlements
+    from cashback.settlement.repository import settlements
+    from cashback.settlement.rules import SHARDS
 
     return {member_id for shard in range(SHARDS) for member_id in settlements().candidates(shard, None, 100)[0]}
 
@@ -206,7 +206,7 @@ def test_a_month_never_run_has_no_report() -> None:
 def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
     queue_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cashback.service import settlement
+    from cashback.settlement import service as settlement
 
     member("m-anna", "+79161110001", 350)
     member("m-boris", "+79161110002", 200)
@@ -237,7 +237,7 @@ def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
 
 
 def test_a_failing_batch_is_reported_to_sqs_for_a_retry(queue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cashback.service import settlement
+    from cashback.settlement import service as settlement
 
     member("m-anna", "+79161110001", 350)
 
@@ -266,7 +266,7 @@ def test_a_failing_batch_is_reported_to_sqs_for_a_retry(queue_url: str, monkeypa
 
 
 def test_the_relay_puts_a_top_up_on_the_bus_with_its_message_id() -> None:
-    from cashback.service.outbox_relay import outbound_event
+    from cashback.outbox.relay import outbound_event
 
     record = json.loads((REPO / "events" / "outbox-stream.json").read_text())["Records"][0]["dynamodb"]
 
@@ -289,7 +289,7 @@ def test_the_relay_puts_a_top_up_on_the_bus_with_its_message_id() -> None:
 
 
 def test_the_relay_sends_ten_entries_a_call_and_reports_the_refused_ones() -> None:
-    from cashback.service.outbox_relay import OutboundEvent, publish
+    from cashback.outbox.relay import OutboundEvent, publish
 
     class Bus:
         def __init__(self) -> None:

@@ -1,0 +1,214 @@
+"""Certificates in the ledger table, next to the balance that pays for them (one transaction, invariant 4).
+
+- `MEMBER#<id>` / `CERTIFICATE#<created_at>#<certificate_id>`: the member's certificate (newest first by
+  sort key); it carries the nonce the code is derived from and the last symbol for the masked code.
+- `CERTCODE#<lookup hash>` / `CERTCODE`: where a redemption finds the certificate by its code, and the
+  one place its redemption is recorded (a conditional update: once).
+- `REDEEM_FAILS#<scope>#<window>` / `COUNT`: failed redemption attempts per store and overall in a ten
+  minute window, expiring by TTL (`expires_at`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from cashback.certificates.rules import AlreadyRedeemed, Certificate, CertificateStatus, Redemption
+from cashback.ledger.repository import Attachment, partition
+from cashback.platform import dynamodb as tables
+from cashback.platform.config import settings
+from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+CERTIFICATE_PREFIX = "CERTIFICATE#"
+CODE_SK = "CERTCODE"
+FAILS_SK = "COUNT"
+
+
+def certificate_sk(created_at: datetime, certificate_id: str) -> str:
+    return f"{CERTIFICATE_PREFIX}{created_at.isoformat()}#{certificate_id}"
+
+
+class CertificateModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    certificate_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    denomination = NumberAttribute()
+    status = UnicodeAttribute()
+    last_symbol = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    redeemed_at = UTCDateTimeAttribute(null=True)
+
+    def to_domain(self) -> Certificate:
+        return Certificate(
+            certificate_id=self.certificate_id,
+            member_id=self.member_id,
+            denomination=int(self.denomination),
+            status=CertificateStatus(self.status),
+            created_at=self.created_at,
+            last_symbol=self.last_symbol,
+            nonce=self.nonce,
+        )
+
+
+class CertificateCodeModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    certificate_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    member_sk = UnicodeAttribute()
+    denomination = NumberAttribute()
+    status = UnicodeAttribute()
+    store_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    price = UnicodeAttribute(null=True)
+    discount = NumberAttribute(null=True)
+    forfeited = NumberAttribute(null=True)
+    redeemed_at = UTCDateTimeAttribute(null=True)
+    redeemed_by = UnicodeAttribute(null=True)
+
+
+class FailedAttemptsModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    failures = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (CertificateModel, CertificateCodeModel, FailedAttemptsModel)
+
+
+class Certificates:
+    def __init__(self) -> None:
+        tables.bind(MODELS, settings().ledger_table)
+
+    # --- issuing ------------------------------------------------------------------------------------
+
+    def record(self, certificate: Certificate, lookup_hash: str) -> Attachment:
+        """The certificate and its code lookup, as an attachment of the ledger spend that pays for it."""
+        sk = certificate_sk(certificate.created_at, certificate.certificate_id)
+        owned = CertificateModel(
+            partition(certificate.member_id),
+            sk,
+            certificate_id=certificate.certificate_id,
+            member_id=certificate.member_id,
+            denomination=certificate.denomination,
+            status=certificate.status.value,
+            last_symbol=certificate.last_symbol,
+            nonce=certificate.nonce,
+            created_at=certificate.created_at,
+        )
+        lookup = CertificateCodeModel(
+            f"{CODE_SK}#{lookup_hash}",
+            CODE_SK,
+            certificate_id=certificate.certificate_id,
+            member_id=certificate.member_id,
+            member_sk=sk,
+            denomination=certificate.denomination,
+            status=certificate.status.value,
+        )
+
+        def attach(write: TransactWrite) -> None:
+            write.save(owned, condition=CertificateModel.sk.does_not_exist())
+            write.save(lookup, condition=CertificateCodeModel.pk.does_not_exist())
+
+        return attach
+
+    def get(self, member_id: str, created_at: datetime, certificate_id: str) -> Certificate | None:
+        try:
+            sk = certificate_sk(created_at, certificate_id)
+            return CertificateModel.get(partition(member_id), sk, consistent_read=True).to_domain()
+        except DoesNotExist:
+            return None
+
+    def of_member(self, member_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page[Certificate]:
+        limit = check_limit(limit)
+        pk = partition(member_id)
+        position = decode_cursor(cursor, ("sk",))
+        if position is not None and not position["sk"].startswith(CERTIFICATE_PREFIX):
+            position = None  # a cursor from another listing: start again rather than leak other records
+        query = CertificateModel.query(
+            pk,
+            CertificateModel.sk.startswith(CERTIFICATE_PREFIX),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key={"pk": {"S": pk}, "sk": {"S": position["sk"]}} if position else None,
+        )
+        items = [model.to_domain() for model in query]
+        last = query.last_evaluated_key
+        return Page(items, encode_cursor({"sk": last["sk"]["S"]}) if last else None)
+
+    # --- redeeming ----------------------------------------------------------------------------------
+
+    def by_code(self, lookup_hash: str) -> CertificateCodeModel | None:
+        try:
+            return CertificateCodeModel.get(f"{CODE_SK}#{lookup_hash}", CODE_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def redeem(self, found: CertificateCodeModel, redemption: Redemption, price: str, at: datetime, by: str) -> None:
+        """Marks the certificate redeemed, once: the lookup record's status is the condition."""
+        redeemed = CertificateStatus.REDEEMED.value
+        try:
+            with TransactWrite(connection=tables.connection()) as write:
+                write.update(
+                    CertificateCodeModel(found.pk, found.sk),
+                    [
+                        CertificateCodeModel.status.set(redeemed),
+                        CertificateCodeModel.store_id.set(redemption.store_id),
+                        CertificateCodeModel.order_id.set(redemption.order_id),
+                        CertificateCodeModel.price.set(price),
+                        CertificateCodeModel.discount.set(redemption.discount),
+                        CertificateCodeModel.forfeited.set(redemption.forfeited),
+                        CertificateCodeModel.redeemed_at.set(at),
+                        CertificateCodeModel.redeemed_by.set(by),
+                    ],
+                    condition=CertificateCodeModel.status == CertificateStatus.ISSUED.value,
+                )
+                write.update(
+                    CertificateModel(partition(found.member_id), found.member_sk),
+                    [CertificateModel.status.set(redeemed), CertificateModel.redeemed_at.set(at)],
+                    condition=CertificateModel.sk.exists(),
+                )
+        except TransactWriteError as error:
+            raise AlreadyRedeemed("this certificate has already been redeemed") from error
+
+    # --- brute force --------------------------------------------------------------------------------
+
+    def failed_attempts(self, scopes: list[str], window: str) -> dict[str, int]:
+        counts = {}
+        for scope in scopes:
+            try:
+                counts[scope] = int(FailedAttemptsModel.get(f"REDEEM_FAILS#{scope}#{window}", FAILS_SK).failures)
+            except DoesNotExist:
+                counts[scope] = 0
+        return counts
+
+    def count_failure(self, scopes: list[str], window: str, expires: datetime) -> None:
+        for scope in scopes:
+            FailedAttemptsModel(f"REDEEM_FAILS#{scope}#{window}", FAILS_SK).update(
+                actions=[
+                    FailedAttemptsModel.failures.add(1),
+                    FailedAttemptsModel.expires_at.set(int((expires + timedelta(minutes=1)).timestamp())),
+                ]
+            )
+
+
+@lru_cache(maxsize=1)
+def certificates() -> Certificates:
+    return Certificates()

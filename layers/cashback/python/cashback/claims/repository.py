@@ -1,0 +1,236 @@
+"""The support queue's aggregate: members' claims and kept orphan postbacks, in the claims table.
+
+Two sparse indexes serve the two readers: `by_owner` (a member's own claims, newest first) and
+`by_state` (support's queue by state, newest first), so neither ever scans.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from cashback.claims.rules import Claim, ClaimState, Orphan
+from cashback.platform import dynamodb as tables
+from cashback.platform.config import settings
+from cashback.platform.errors import Conflict, NotFound
+from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+
+class ByOwner(GlobalSecondaryIndex["ClaimModel"]):
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    listed = UnicodeAttribute(range_key=True)
+
+
+class ByState(GlobalSecondaryIndex["ClaimModel"]):
+    class Meta:
+        index_name = "by_state"
+        projection = AllProjection()
+
+    state = UnicodeAttribute(hash_key=True)
+    listed = UnicodeAttribute(range_key=True)
+
+
+class ClaimModel(Model):
+    """One item type for both: `kind` says whether it is a member's claim or a kept postback."""
+
+    class Meta:
+        table_name = "unbound-claims"
+
+    pk = UnicodeAttribute(hash_key=True)  # "CLAIM#<id>" | "ORPHAN#<network>:<conversion>"
+    sk = UnicodeAttribute(range_key=True)  # "ITEM"
+    kind = UnicodeAttribute()
+    state = UnicodeAttribute()
+    listed = UnicodeAttribute()  # "<created iso>#<id>"
+    owner = UnicodeAttribute(null=True)  # "MEMBER#<id>" for claims
+    member_id = UnicodeAttribute(null=True)
+    partner_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    order_date = UnicodeAttribute(null=True)
+    order_amount = UnicodeAttribute(null=True)
+    network = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    raw = MapAttribute[str, Any](null=True)
+    details = MapAttribute[str, Any](null=True)
+    deliveries = NumberAttribute(default=1)
+    resolution_reason = UnicodeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    matched_claim_id = UnicodeAttribute(null=True)
+    bonus = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    resolved_at = UTCDateTimeAttribute(null=True)
+
+    by_owner = ByOwner()
+    by_state = ByState()
+
+    def to_claim(self) -> Claim:
+        return Claim(
+            claim_id=self.pk.removeprefix("CLAIM#"),
+            member_id=self.member_id or "",
+            partner_id=self.partner_id or "",
+            order_id=self.order_id or "",
+            order_date=date.fromisoformat(self.order_date or "1970-01-01"),
+            order_amount=Decimal(self.order_amount or "0"),
+            created_at=self.created_at,
+            state=ClaimState(self.state),
+            resolution_reason=self.resolution_reason,
+            resolved_at=self.resolved_at,
+            bonus=None if self.bonus is None else int(self.bonus),
+        )
+
+    def to_orphan(self) -> Orphan:
+        return Orphan(
+            orphan_id=self.pk.removeprefix("ORPHAN#"),
+            network=self.network or "",
+            reason=self.reason or "",
+            raw=_plain(self.raw),
+            received_at=self.created_at,
+            state=ClaimState(self.state),
+            matched_claim_id=self.matched_claim_id,
+            details=_plain(self.details),
+        )
+
+
+def _plain(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    data = value.as_dict() if isinstance(value, MapAttribute) else dict(value)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _listed(at: datetime, item_id: str) -> str:
+    return f"{at.isoformat()}#{item_id}"
+
+
+class Claims:
+    def __init__(self) -> None:
+        tables.bind((ClaimModel,), settings().claims_table)
+
+    # --- orphans ----------------------------------------------------------------------------------
+
+    def keep(self, orphan: Orphan) -> None:
+        """Keeps a postback nobody could match; a repeat updates the kept data and counts deliveries."""
+        model = ClaimModel(f"ORPHAN#{orphan.orphan_id}", "ITEM")
+        model.update(
+            actions=[
+                ClaimModel.kind.set("orphan"),
+                ClaimModel.state.set(ClaimModel.state | ClaimState.OPEN.value),
+                ClaimModel.listed.set(ClaimModel.listed | _listed(orphan.received_at, orphan.orphan_id)),
+                ClaimModel.created_at.set(ClaimModel.created_at | orphan.received_at),
+                ClaimModel.network.set(orphan.network),
+                ClaimModel.reason.set(orphan.reason),
+                ClaimModel.raw.set(orphan.raw),
+                ClaimModel.details.set(orphan.details),
+                ClaimModel.deliveries.add(1),
+            ]
+        )
+
+    def orphan(self, orphan_id: str) -> Orphan | None:
+        try:
+            return ClaimModel.get(f"ORPHAN#{orphan_id}", "ITEM", consistent_read=True).to_orphan()
+        except DoesNotExist:
+            return None
+
+    # --- claims -----------------------------------------------------------------------------------
+
+    def file(self, claim: Claim) -> None:
+        ClaimModel(
+            f"CLAIM#{claim.claim_id}",
+            "ITEM",
+            kind="claim",
+            state=claim.state.value,
+            listed=_listed(claim.created_at, claim.claim_id),
+            owner=f"MEMBER#{claim.member_id}",
+            member_id=claim.member_id,
+            partner_id=claim.partner_id,
+            order_id=claim.order_id,
+            order_date=claim.order_date.isoformat(),
+            order_amount=str(claim.order_amount),
+            created_at=claim.created_at,
+        ).save(condition=ClaimModel.pk.does_not_exist())
+
+    def claim(self, claim_id: str) -> Claim | None:
+        try:
+            return ClaimModel.get(f"CLAIM#{claim_id}", "ITEM", consistent_read=True).to_claim()
+        except DoesNotExist:
+            return None
+
+    def resolve(
+        self,
+        claim_id: str,
+        state: ClaimState,
+        reason: str,
+        *,
+        by: str,
+        at: datetime,
+        bonus: int | None = None,
+        matched_orphan: str | None = None,
+    ) -> None:
+        """Closes an open claim (and the orphan it was matched with); refused when already resolved."""
+        try:
+            ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
+                actions=[
+                    ClaimModel.state.set(state.value),
+                    ClaimModel.resolution_reason.set(reason),
+                    ClaimModel.resolved_by.set(by),
+                    ClaimModel.resolved_at.set(at),
+                    *([ClaimModel.bonus.set(bonus)] if bonus is not None else []),
+                ],
+                condition=ClaimModel.state == ClaimState.OPEN.value,
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"claim {claim_id} is already resolved", code="claim_already_resolved") from error
+            raise
+        if matched_orphan:
+            ClaimModel(f"ORPHAN#{matched_orphan}", "ITEM").update(
+                actions=[
+                    ClaimModel.state.set(ClaimState.MATCHED.value),
+                    ClaimModel.matched_claim_id.set(claim_id),
+                    ClaimModel.resolved_by.set(by),
+                    ClaimModel.resolved_at.set(at),
+                ]
+            )
+
+    # --- listings ---------------------------------------------------------------------------------
+
+    def of_member(self, member_id: str, limit: int | None, cursor: str | None) -> Page[Claim]:
+        owner = f"MEMBER#{member_id}"
+        page = self._page(ClaimModel.by_owner, owner, "owner", limit, cursor)
+        return Page([m.to_claim() for m in page.items], page.next_cursor)
+
+    def queue(self, state: ClaimState, limit: int | None, cursor: str | None) -> Page[ClaimModel]:
+        return self._page(ClaimModel.by_state, state.value, "state", limit, cursor)
+
+    def _page(self, index: Any, key: str, key_name: str, limit: int | None, cursor: str | None) -> Page[ClaimModel]:
+        position = decode_cursor(cursor, ("pk", "sk", "listed"))
+        start = None
+        if position is not None:
+            start = {key_name: {"S": key}, **{k: {"S": v} for k, v in position.items()}}
+        query = index.query(key, scan_index_forward=False, limit=check_limit(limit), last_evaluated_key=start)
+        items = list(query)
+        last = query.last_evaluated_key
+        next_cursor = encode_cursor({k: last[k]["S"] for k in ("pk", "sk", "listed")}) if last else None
+        return Page(items, next_cursor)
+
+
+@lru_cache(maxsize=1)
+def claims() -> Claims:
+    return Claims()
+
+
+def require_claim(claim_id: str) -> Claim:
+    claim = claims().claim(claim_id)
+    if claim is None:
+        raise NotFound(f"there is no claim {claim_id}", code="claim_not_found")
+    return claim

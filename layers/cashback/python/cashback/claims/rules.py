@@ -1,0 +1,63 @@
+"""Support's queue: members' claims for cashback that did not come, and postbacks kept as orphans
+(unknown click, unknown partner, foreign currency) until support matches them to a member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from cashback.platform.errors import InvalidInput
+
+
+class ClaimState(StrEnum):
+    OPEN = "open"
+    MATCHED = "matched"  # matched to a kept postback, which then accrued to the member
+    CREDITED = "credited"  # credited by hand
+    DECLINED = "declined"
+
+
+class Resolution(StrEnum):
+    MATCH = "match"
+    CREDIT = "credit"
+    DECLINE = "decline"
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: str
+    member_id: str
+    partner_id: str
+    order_id: str
+    order_date: date
+    order_amount: Decimal
+    created_at: datetime
+    state: ClaimState = ClaimState.OPEN
+    resolution_reason: str | None = None
+    resolved_at: datetime | None = None
+    bonus: int | None = None
+
+
+@dataclass(frozen=True)
+class Orphan:
+    orphan_id: str  # "<network>:<conversion id>"
+    network: str
+    reason: str
+    raw: dict[str, str]
+    received_at: datetime
+    state: ClaimState = ClaimState.OPEN
+    matched_claim_id: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def check_claimable(order_date: date, accrual_days: int, today: date) -> None:
+    """A claim can be filed once the partner's accrual period has passed without the cashback."""
+    if order_date > today:
+        raise InvalidInput("the order date is in the future", code="invalid_order_date")
+    due = order_date + timedelta(days=accrual_days)
+    if today <= due:
+        raise InvalidInput(
+            f"the partner has until {due.isoformat()} to confirm this order; claim after that date",
+            code="accrual_period_not_over",
+        )

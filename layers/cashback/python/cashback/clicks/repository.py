@@ -1,0 +1,87 @@
+"""Clicks in DynamoDB: `CLICK#<click id>` / `CLICK`, written once, kept until the TTL in `expires_at`.
+
+This is the redirect's hot path, so it talks to DynamoDB through a bare botocore client rather than
+pynamodb: one PutItem per click with nothing else on the way, short timeouts, and no model layer to import.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from cashback.clicks.rules import MAX_USER_AGENT, Click
+from cashback.platform.catalog_config import catalog_settings
+from cashback.platform.errors import Conflict
+
+CLICK_SK = "CLICK"
+
+
+def partition(click_id: str) -> str:
+    return f"CLICK#{click_id}"
+
+
+@lru_cache(maxsize=1)
+def _client() -> Any:
+    # botocore rather than boto3: the client is all the redirect needs, and boto3 would add to the cold start.
+    import botocore.session
+    from botocore.config import Config
+
+    session = botocore.session.get_session()
+    config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3})
+    return session.create_client("dynamodb", region_name=catalog_settings().region, config=config)
+
+
+def _item(click: Click) -> dict[str, dict[str, str]]:
+    return {
+        "pk": {"S": partition(click.click_id)},
+        "sk": {"S": CLICK_SK},
+        "click_id": {"S": click.click_id},
+        "member_id": {"S": click.member_id},
+        "partner_id": {"S": click.partner_id},
+        "rate_percent": {"S": str(click.rate_percent)},
+        "network": {"S": click.network},
+        "accrual_days": {"N": str(click.accrual_days)},
+        "clicked_at": {"S": click.clicked_at.isoformat()},
+        "user_agent": {"S": click.user_agent[:MAX_USER_AGENT]},
+        "expires_at": {"N": str(int(click.expires_at.timestamp()))},
+    }
+
+
+def record_click(click: Click) -> None:
+    """Stores a new click: exactly one PutItem, refused if the id were ever taken."""
+    client = _client()
+    try:
+        client.put_item(
+            TableName=catalog_settings().table("CLICKS_TABLE"),
+            Item=_item(click),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        raise Conflict(f"click {click.click_id} already exists", code="click_exists") from None
+
+
+def find_click(click_id: str) -> Click | None:
+    """The click a postback names, with the rate frozen when the member clicked; None if it is unknown.
+
+    A click stays findable until DynamoDB's TTL removes it, some time after its `expires_at`.
+    """
+    response = _client().get_item(
+        TableName=catalog_settings().table("CLICKS_TABLE"),
+        Key={"pk": {"S": partition(click_id)}, "sk": {"S": CLICK_SK}},
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    if item is None:
+        return None
+    return Click(
+        click_id=item["click_id"]["S"],
+        member_id=item["member_id"]["S"],
+        partner_id=item["partner_id"]["S"],
+        rate_percent=Decimal(item["rate_percent"]["S"]),
+        network=item["network"]["S"],
+        accrual_days=int(item["accrual_days"]["N"]),
+        clicked_at=datetime.fromisoformat(item["clicked_at"]["S"]),
+        user_agent=item.get("user_agent", {}).get("S", ""),
+    )

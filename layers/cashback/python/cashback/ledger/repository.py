@@ -1,0 +1,435 @@
+"""The ledger aggregate in DynamoDB: accounts, immutable entries and the member's transactions.
+
+One partition per member (`MEMBER#<id>`) holds the account (`ACCOUNT`), its entries (`ENTRY#<operation>`)
+and its transactions (`TXN#<transaction>`). An operation is one read (TransactGetItems of the account,
+the transaction and the entry) and one TransactWriteItems that puts the entry if it does not exist,
+writes the account if its version is unchanged, writes the transaction if its status is unchanged, and
+carries whatever else belongs with the change (certificate, outbox message, settlement line).
+A repeat finds its entry and changes nothing; a concurrent change makes the write fail as a whole, and
+the operation is decided again on fresh state.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from cashback.ledger.rules import Balances, Command, Decision, Kind, Source, Status, Transaction, decide
+from cashback.platform import dynamodb as tables
+from cashback.platform.config import settings
+from cashback.platform.errors import Conflict
+from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
+from cashback.settlement.rules import shard_of
+
+ACCOUNT_SK = "ACCOUNT"
+CANDIDATE_PREFIX = "SETTLE#"
+ENTRY_PREFIX = "ENTRY#"
+TXN_PREFIX = "TXN#"
+
+# Extra writes that must commit with a ledger change (invariant 4): each adds its items to the transaction.
+Attachment = Callable[[TransactWrite], None]
+# The attachments, or how to make them from the decision when the command decides the amount itself.
+Attachments = Sequence[Attachment] | Callable[[Decision], Sequence[Attachment]]
+# The last step of an operation; a parameter so that tests can crash it before or after the commit.
+Committer = Callable[[TransactWrite], None]
+
+
+def partition(member_id: str) -> str:
+    return f"MEMBER#{member_id}"
+
+
+class AccountModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    member_id = UnicodeAttribute()
+    available = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
+    written_off = NumberAttribute(default=0)
+    debt = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    def balances(self) -> Balances:
+        return Balances(int(self.available), int(self.pending), int(self.written_off), int(self.debt))
+
+
+class EntryModel(Model):
+    """An immutable ledger entry: the signed change of each balance made by one operation."""
+
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    member_id = UnicodeAttribute()
+    operation_id = UnicodeAttribute()
+    transaction_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    source_type = UnicodeAttribute()
+    source_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    status_from = UnicodeAttribute(null=True)
+    status_to = UnicodeAttribute()
+    d_available = NumberAttribute()
+    d_pending = NumberAttribute()
+    d_written_off = NumberAttribute()
+    d_debt = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    def delta(self) -> Balances:
+        return Balances(int(self.d_available), int(self.d_pending), int(self.d_written_off), int(self.d_debt))
+
+
+class TransactionsByTime(LocalSecondaryIndex["TransactionModel"]):
+    class Meta:
+        index_name = "by_time"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    listed = UnicodeAttribute(range_key=True)
+
+
+class TransactionsByStatus(LocalSecondaryIndex["TransactionModel"]):
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    status_listed = UnicodeAttribute(range_key=True)
+
+
+class TransactionModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    transaction_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    amount = NumberAttribute()
+    reason = UnicodeAttribute()
+    source_type = UnicodeAttribute()
+    source_id = UnicodeAttribute()
+    details = MapAttribute[str, str](default=dict)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    expected_at = UTCDateTimeAttribute(null=True)
+    # Sort keys of the two listings: newest first, and by status then newest first.
+    listed = UnicodeAttribute()
+    status_listed = UnicodeAttribute()
+
+    by_time = TransactionsByTime()
+    by_status = TransactionsByStatus()
+
+    def to_domain(self) -> Transaction:
+        return Transaction(
+            transaction_id=self.transaction_id,
+            kind=Kind(self.kind),
+            status=Status(self.status),
+            amount=int(self.amount),
+            reason=self.reason,
+            source=Source(self.source_type, self.source_id),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            expected_at=self.expected_at,
+            details=dict(self.details.as_dict() if isinstance(self.details, MapAttribute) else self.details or {}),
+        )
+
+    @classmethod
+    def from_domain(cls, member_id: str, txn: Transaction) -> TransactionModel:
+        listed = f"{txn.created_at.isoformat()}#{txn.transaction_id}"
+        return cls(
+            partition(member_id),
+            TXN_PREFIX + txn.transaction_id,
+            transaction_id=txn.transaction_id,
+            kind=txn.kind.value,
+            status=txn.status.value,
+            amount=txn.amount,
+            reason=txn.reason,
+            source_type=txn.source.type,
+            source_id=txn.source.id,
+            details=dict(txn.details),
+            created_at=txn.created_at,
+            updated_at=txn.updated_at,
+            expected_at=txn.expected_at,
+            listed=listed,
+            status_listed=f"{txn.status.value}#{listed}",
+        )
+
+
+class CandidateModel(Model):
+    """The ledger's index of accounts with something to settle: `SETTLE#<shard>` / `MEMBER#<id>`, put in
+    the transaction that makes a member's available balance positive and deleted in the one that empties
+    it; read shard by shard by settlement."""
+
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)  # SETTLE#<shard>
+    sk = UnicodeAttribute(range_key=True)  # MEMBER#<id>
+    member_id = UnicodeAttribute()
+
+
+def candidate(member_id: str) -> CandidateModel:
+    return CandidateModel(f"{CANDIDATE_PREFIX}{shard_of(member_id)}", partition(member_id), member_id=member_id)
+
+
+MODELS: tuple[type[Model], ...] = (AccountModel, EntryModel, TransactionModel, CandidateModel)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of a ledger operation: `applied` is False for a repeat or a command that changed nothing."""
+
+    applied: bool
+    transaction: Transaction | None
+    balances: Balances
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What an operation decides on: the account, the transaction it concerns, whether it already ran."""
+
+    account: AccountModel | None
+    transaction: TransactionModel | None
+    entry_exists: bool
+
+
+class LedgerBusy(Conflict):
+    code = "ledger_busy"
+
+
+def _commit(write: TransactWrite) -> None:
+    write._commit()
+
+
+class Ledger:
+    def __init__(self, *, max_attempts: int = 40, commit: Committer = _commit) -> None:
+        tables.bind(MODELS, settings().ledger_table)
+        self._max_attempts = max_attempts
+        self._commit = commit
+
+    # --- writes -------------------------------------------------------------------------------------
+
+    def execute(
+        self, member_id: str, cmd: Command, attachments: Attachments = (), *, known: Snapshot | None = None
+    ) -> Outcome:
+        """Applies `cmd` once. `known` is the state read beforehand for many members at once (`snapshots`):
+        the first attempt decides on it instead of reading; the write's conditions check it all the same."""
+        for attempt in range(self._max_attempts):
+            state = known if known is not None and attempt == 0 else self._read(member_id, cmd)
+            account, existing = state.account, state.transaction
+            balances = account.balances() if account else Balances()
+            if state.entry_exists:
+                return Outcome(False, existing.to_domain() if existing else None, balances)
+            decision = decide(cmd, balances, existing.to_domain() if existing else None)
+            if decision is None:
+                return Outcome(False, existing.to_domain() if existing else None, balances)
+            attached = attachments(decision) if callable(attachments) else attachments
+            try:
+                self._write(member_id, cmd, account, existing, decision, attached)
+            except TransactWriteError as error:
+                if self._entry_already_written(error):
+                    return self._replayed(member_id, cmd)
+                if self._attachment_refused(error, attached):
+                    raise Conflict("the change conflicts with a record written meanwhile") from error
+                self._back_off(attempt)
+                continue
+            return Outcome(True, decision.transaction, balances + decision.delta)
+        raise LedgerBusy("the account is changing too fast; try again")
+
+    def _read(self, member_id: str, cmd: Command) -> Snapshot:
+        pk = partition(member_id)
+        with TransactGet(connection=tables.connection()) as get:
+            account = get.get(AccountModel, pk, ACCOUNT_SK)
+            txn = get.get(TransactionModel, pk, TXN_PREFIX + cmd.transaction_id)
+            entry = get.get(EntryModel, pk, ENTRY_PREFIX + cmd.operation_id)
+        return Snapshot(_resolved(account), _resolved(txn), _resolved(entry) is not None)
+
+    def snapshots(self, member_ids: Sequence[str], *, operation_id: str, transaction_id: str) -> dict[str, Snapshot]:
+        """What `execute` would read for one operation on each of many members (a settlement batch), read in
+        BatchGetItem calls of a hundred items instead of one TransactGetItems per member. The items are
+        read one by one, not as one snapshot: a change in between makes the write's conditions fail, and
+        that member's state is read again."""
+        keys = []
+        for member_id in member_ids:
+            pk = partition(member_id)
+            keys += [(pk, ACCOUNT_SK), (pk, TXN_PREFIX + transaction_id), (pk, ENTRY_PREFIX + operation_id)]
+        found = {(item["pk"]["S"], item["sk"]["S"]): item for item in tables.batch_get(settings().ledger_table, keys)}
+        states = {}
+        for member_id in member_ids:
+            pk = partition(member_id)
+            account = found.get((pk, ACCOUNT_SK))
+            txn = found.get((pk, TXN_PREFIX + transaction_id))
+            states[member_id] = Snapshot(
+                AccountModel.from_raw_data(account) if account else None,
+                TransactionModel.from_raw_data(txn) if txn else None,
+                (pk, ENTRY_PREFIX + operation_id) in found,
+            )
+        return states
+
+    def _write(
+        self,
+        member_id: str,
+        cmd: Command,
+        account: AccountModel | None,
+        existing: TransactionModel | None,
+        decision: Decision,
+        attachments: Sequence[Attachment],
+    ) -> None:
+        pk = partition(member_id)
+        if account is None:
+            account = AccountModel(pk, ACCOUNT_SK, member_id=member_id)
+        before = account.balances()
+        after = before + decision.delta
+        account.available, account.pending = after.available, after.pending
+        account.written_off, account.debt = after.written_off, after.debt
+        account.updated_at = cmd.at
+
+        entry = EntryModel(
+            pk,
+            ENTRY_PREFIX + cmd.operation_id,
+            member_id=member_id,
+            operation_id=cmd.operation_id,
+            transaction_id=cmd.transaction_id,
+            kind=decision.transaction.kind.value,
+            reason=cmd.reason,
+            source_type=decision.transaction.source.type,
+            source_id=decision.transaction.source.id,
+            actor=cmd.actor,
+            status_from=decision.previous_status.value if decision.previous_status else None,
+            status_to=decision.transaction.status.value,
+            d_available=decision.delta.available,
+            d_pending=decision.delta.pending,
+            d_written_off=decision.delta.written_off,
+            d_debt=decision.delta.debt,
+            created_at=cmd.at,
+        )
+        txn = TransactionModel.from_domain(member_id, decision.transaction)
+        if existing is None:
+            txn_condition = TransactionModel.sk.does_not_exist()
+        else:
+            txn_condition = (TransactionModel.status == existing.status) & (TransactionModel.amount == existing.amount)
+
+        # No ClientRequestToken of ours: botocore puts a fresh one in each call and keeps it for its own
+        # retries, so DynamoDB deduplicates a resend after a lost response. A token shared by two
+        # deliveries of one operation would let the second "succeed" as a no-op and report a change it did
+        # not make; with its own token it fails on the entry's condition and is reported as a repeat.
+        write = TransactWrite(connection=tables.connection())
+        # The order matters: cancellation reasons come back in this order (see _entry_already_written).
+        write.save(entry, condition=EntryModel.sk.does_not_exist())
+        write.save(account)  # VersionAttribute adds "version unchanged" (or "does not exist yet")
+        write.save(txn, condition=txn_condition)
+        for attach in attachments:
+            attach(write)
+        # The candidate index holds exactly the members with something available, for the monthly run.
+        if after.available > 0 >= before.available:
+            write.save(candidate(member_id))
+        elif before.available > 0 >= after.available:
+            write.delete(candidate(member_id))
+        self._commit(write)
+
+    @staticmethod
+    def _entry_already_written(error: TransactWriteError) -> bool:
+        reasons = error.cancellation_reasons
+        return bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
+
+    @staticmethod
+    def _attachment_refused(error: TransactWriteError, attachments: Sequence[Attachment]) -> bool:
+        reasons = error.cancellation_reasons
+        return bool(attachments) and any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[3:])
+
+    def _replayed(self, member_id: str, cmd: Command) -> Outcome:
+        state = self._read(member_id, cmd)
+        existing, account = state.transaction, state.account
+        return Outcome(False, existing.to_domain() if existing else None, account.balances() if account else Balances())
+
+    @staticmethod
+    def _back_off(attempt: int) -> None:
+        # Full jitter keeps concurrent writers on one account from retrying in lockstep. One account sees
+        # little contention in production (one member's own actions); the bound is generous so that a
+        # burst (fifty certificate orders at once) resolves into successes and refusals, not busy errors.
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # not money
+
+    # --- reads --------------------------------------------------------------------------------------
+
+    def balances(self, member_id: str) -> Balances:
+        try:
+            return AccountModel.get(partition(member_id), ACCOUNT_SK, consistent_read=True).balances()
+        except DoesNotExist:
+            return Balances()
+
+    def transaction(self, member_id: str, transaction_id: str) -> Transaction | None:
+        try:
+            return TransactionModel.get(partition(member_id), TXN_PREFIX + transaction_id).to_domain()
+        except DoesNotExist:
+            return None
+
+    def transactions(
+        self, member_id: str, *, status: Status | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Transaction]:
+        limit = check_limit(limit)
+        pk = partition(member_id)
+        if status is None:
+            position = decode_cursor(cursor, ("sk", "listed"))
+            query = TransactionModel.by_time.query(
+                pk, scan_index_forward=False, limit=limit, last_evaluated_key=_start_key(pk, position)
+            )
+        else:
+            position = decode_cursor(cursor, ("sk", "status_listed"))
+            query = TransactionModel.by_status.query(
+                pk,
+                TransactionModel.status_listed.startswith(f"{status.value}#"),
+                scan_index_forward=False,
+                limit=limit,
+                last_evaluated_key=_start_key(pk, position),
+            )
+        items = [model.to_domain() for model in query]
+        last = query.last_evaluated_key
+        next_cursor = encode_cursor({k: v["S"] for k, v in last.items() if k != "pk"}) if last else None
+        return Page(items, next_cursor)
+
+    def pending(self, member_id: str) -> Iterator[Transaction]:
+        query = TransactionModel.by_status.query(
+            partition(member_id), TransactionModel.status_listed.startswith(f"{Status.PENDING.value}#")
+        )
+        for model in query:
+            yield model.to_domain()
+
+    def entries(self, member_id: str) -> list[EntryModel]:
+        return list(
+            EntryModel.query(partition(member_id), EntryModel.sk.startswith(ENTRY_PREFIX), consistent_read=True)
+        )
+
+
+def _start_key(pk: str, position: dict[str, str] | None) -> dict[str, Any] | None:
+    if position is None:
+        return None
+    return {"pk": {"S": pk}, **{name: {"S": value} for name, value in position.items()}}
+
+
+def _resolved(future: Any) -> Any:
+    try:
+        return future.get()
+    except DoesNotExist:
+        return None
+
+
+@lru_cache(maxsize=1)
+def ledger() -> Ledger:
+    return Ledger()

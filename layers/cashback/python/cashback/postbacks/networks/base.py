@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from cashback.platform.errors import InvalidInput, Unauthorized
+from cashback.postbacks.rules import Postback
+
+
+@dataclass(frozen=True)
+class PostbackRequest:
+    """What arrived over HTTP, before anyone trusted it."""
+
+    method: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    body: str = ""
+
+
+class NetworkAdapter(Protocol):
+    name: str
+
+    def authenticate(self, request: PostbackRequest, secrets: Sequence[str], now: datetime) -> None:
+        """Raises Unauthorized unless the request proves it comes from the network."""
+
+    def parse(self, request: PostbackRequest) -> Postback:
+        """Raises InvalidInput for anything malformed."""
+
+
+def matches_any(given: str, secrets: Sequence[str]) -> bool:
+    """Constant-time comparison against every active secret (several while a partner rotates)."""
+    matched = False
+    for secret in secrets:
+        matched |= hmac.compare_digest(given.encode(), secret.encode())
+    return matched
+
+
+def require(value: str | None, name: str) -> str:
+    if value is None or not str(value).strip():
+        raise InvalidInput(f"{name} is required", code="missing_field")
+    return str(value).strip()
+
+
+def parse_time(value: str, name: str) -> datetime:
+    """Unix seconds or ISO 8601 with an offset; naive times are refused rather than guessed."""
+    text = value.strip()
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text), tz=UTC)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise InvalidInput(f"{name} is not a time", code="invalid_time") from None
+    if parsed.tzinfo is None:
+        raise InvalidInput(f"{name} needs an offset", code="invalid_time")
+    return parsed.astimezone(UTC)
+
+
+def unauthorized() -> Unauthorized:
+    return Unauthorized("the postback's credentials are not valid", code="invalid_credentials")

@@ -1,0 +1,80 @@
+"""Monthly settlement's rules: which month, how members are spread over shards and batches, what is paid.
+
+Members with something to settle carry a candidate record in one of `SHARDS` shards (a hash of the
+member id, so that no key is hot). A run enumerates each shard a page at a time; a page becomes up to
+`BATCHES_PER_PAGE` queue messages of `MEMBERS_PER_BATCH` members each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from cashback.ledger.calendar import MOSCOW
+from cashback.ledger.money import Bonus
+from cashback.platform.errors import InvalidInput
+
+SHARDS = 16
+MEMBERS_PER_BATCH = 50
+BATCHES_PER_PAGE = 10  # one SendMessageBatch call per page
+PAGE_SIZE = MEMBERS_PER_BATCH * BATCHES_PER_PAGE
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class RunState(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class LineOutcome(StrEnum):
+    SETTLED = "settled"
+    SKIPPED_SMARTPHONE = "skipped_smartphone"
+    SKIPPED_NOTHING = "skipped_nothing"
+
+
+@dataclass(frozen=True)
+class Report:
+    month: str
+    state: RunState
+    members_settled: int
+    bonuses_paid: Bonus
+    skipped: int
+    failures: int
+    batches_sent: int = 0
+    batches_done: int = 0
+    attempt: int = 1
+
+
+def shard_of(member_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:4], "big") % SHARDS
+
+
+def check_month(month: str, now: datetime) -> str:
+    """ "YYYY-MM", or "auto": the month that has just ended in Moscow (the schedule fires at 00:00 on the 1st).
+    Only a month that is over can be settled: settling the current one early would leave its last days'
+    accruals to the run after next, and the schedule would find the month already done."""
+    if month == "auto":
+        first = now.astimezone(MOSCOW).date().replace(day=1)
+        return (first - timedelta(days=1)).strftime("%Y-%m")
+    found = _MONTH.match(month or "")
+    if not found:
+        raise InvalidInput('month is "YYYY-MM"', code="invalid_month")
+    if date(int(found.group(1)), int(found.group(2)), 1) >= now.astimezone(MOSCOW).date().replace(day=1):
+        raise InvalidInput("that month is not over yet", code="invalid_month")
+    return month
+
+
+def batch_id(attempt: int, shard: int, page: int, index: int) -> str:
+    return f"a{attempt}-s{shard:02d}-p{page:06d}-b{index}"
+
+
+def topup_id(month: str, member_id: str) -> str:
+    return f"topup:{month}:{member_id}"
+
+
+def final_state(failures: int) -> RunState:
+    return RunState.COMPLETED if failures == 0 else RunState.FAILED

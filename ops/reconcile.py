@@ -1,0 +1,35 @@
+"""`make reconcile`: proves that every member's balances equal the sum of their ledger entries, and that
+the members listed for the monthly settlement are exactly those with bonuses available.
+
+Exits 0 when all agree, 1 and one line per difference otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cashback.ledger.audit import ListingMismatch
+from cashback.ledger.audit_repository import find_differences
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--segments", type=int, default=4, help="parallel scan segments")
+    args = parser.parse_args(argv)
+    checked, differences = find_differences(args.segments)
+    for d in differences:
+        if isinstance(d, ListingMismatch):
+            problem = "listed for settlement with nothing available" if d.listed else "not listed for settlement"
+            print(f"member {d.member_id}: {problem} (available {d.available})", file=sys.stderr)
+            continue
+        print(
+            f"member {d.member_id}: account {d.account} != entries {d.entries} (account minus entries: {d.gap})",
+            file=sys.stderr,
+        )
+    print(f"reconciled {checked} members: {len(differences)} difference(s)")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
