@@ -48,16 +48,23 @@ install: $(VENV)/.installed $(SAM_VENV)/.installed
 run: $(VENV)/.installed compile
 	$(PY) -m local.run --port $(PORT)
 
+# lint-imports checks the layer's import boundaries: the contracts in pyproject.toml [tool.importlinter].
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Every handler is an app.py of its own (as Lambda loads it): one mypy run per function directory.
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/cashback/python local bench ops
+	$(VENV)/bin/mypy layers/cashback/python local bench ops tests
+	for function in functions/*/; do \
+		(cd $$function && MYPYPATH=$(CURDIR)/layers/cashback/python:$(CURDIR) $(CURDIR)/$(VENV)/bin/mypy \
+			--config-file $(CURDIR)/pyproject.toml --cache-dir $(CURDIR)/.mypy_cache app.py) || exit 1; \
+	done
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint

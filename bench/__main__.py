@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+from collections.abc import Mapping
 
 from bench import cold_imports, ledger_ops, postbacks, redirect
 from bench import settlement as settlement_bench
@@ -24,15 +26,25 @@ def _with_dynamodb_local(repeats: int, settlement_members: int, *, settlement_on
         for function_id in functions(template):  # every table variable the template gives any function
             environment = function_environment(template, function_id, names)
             os.environ.update({k: v for k, v in environment.items() if v in names.values()})
+        # The secrets local.wiring's stand-in reads from the environment: the key the redirect's links are
+        # signed with, and the token the benchmark's Admitad postbacks carry.
+        os.environ.setdefault("LINK_SIGNING_SECRET", redirect.BENCH_LINK_KEY)
+        os.environ["POSTBACK_SECRETS"] = json.dumps({"admitad": [postbacks.SECRET]})
         create_tables(template, names, db.endpoint)
+
+        from local.wiring import local_container  # the environment is set: its settings are read now
+
+        # One container for every benchmark, as one warm function would have; its settlement queue handles
+        # the messages in this process as they are sent.
+        container = local_container()
         # First: the other benchmarks leave accounts without member records, which settlement would count.
-        settlement_figure = settlement_bench.measure(settlement_members)
+        settlement_figure = settlement_bench.measure(container, settlement_members)
         if settlement_only:
             settlement_bench.print_figure(settlement_figure)
             return
-        baseline, figures = ledger_ops.measure(repeats)
-        redirect_figures = redirect.measure(names, repeats)
-        postback_figures = postbacks.measure(repeats)
+        baseline, figures = ledger_ops.measure(container, repeats)
+        redirect_figures = redirect.measure(container, repeats)
+        postback_figures = postbacks.measure(container, repeats)
     print(
         f"\nLedger operations on DynamoDB Local ({repeats} each; "
         f"baseline: bare boto3 TransactWriteItems of 3 puts = {baseline * 1000:.2f} ms)"
@@ -62,8 +74,8 @@ def _with_dynamodb_local(repeats: int, settlement_members: int, *, settlement_on
     settlement_bench.print_figure(settlement_figure)
 
 
-def _cold_imports(repeats: int) -> None:
-    baseline, figures = cold_imports.measure(repeats)
+def _cold_imports(repeats: int, environ: Mapping[str, str]) -> None:
+    baseline, figures = cold_imports.measure(repeats, environ)
     print(
         f"\nCold import of each handler module (median of {repeats} fresh interpreters; "
         f"baseline: import botocore + create a DynamoDB client = {baseline * 1000:.0f} ms)"
@@ -78,11 +90,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200, help="operations per ledger figure")
     parser.add_argument("--import-repeats", type=int, default=7)
     parser.add_argument("--settlement-members", type=int, default=2000, help="100000 for the issue's full figure")
-    parser.add_argument("--settlement-only", action="store_true", help="only the settlement figure")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--settlement-only", action="store_true", help="only the settlement figure")
+    only.add_argument(
+        "--imports-only", action="store_true", help="only the cold-import figure (no DynamoDB Local is started)"
+    )
     args = parser.parse_args()
-    _with_dynamodb_local(args.repeats, args.settlement_members, settlement_only=args.settlement_only)
+    # The fresh interpreters of the cold imports start from the environment the bench was given, not the one
+    # DynamoDB Local's run leaves behind, so that a full run's figure compares with an --imports-only one.
+    environ = dict(os.environ)
+    if not args.imports_only:
+        _with_dynamodb_local(args.repeats, args.settlement_members, settlement_only=args.settlement_only)
     if not args.settlement_only:
-        _cold_imports(args.import_repeats)
+        _cold_imports(args.import_repeats, environ)
 
 
 if __name__ == "__main__":

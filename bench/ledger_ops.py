@@ -12,9 +12,8 @@ import boto3
 
 from bench.calls import counting_calls
 from bench.timing import median_seconds
-from cashback.ledger.repository import Ledger
+from cashback.bootstrap import Container
 from cashback.ledger.rules import Accrue, Command, Credit, Kind, RecordPending, Source, Spend
-from cashback.platform.config import settings
 
 AT = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -27,10 +26,10 @@ class OperationFigure:
     ratio: float  # not money
 
 
-def bare_transact_write(repeats: int, items: int = 3) -> float:  # not money
-    """The floor of any ledger change: one TransactWriteItems putting `items` new items, nothing else."""
+def bare_transact_write(table: str, repeats: int, items: int = 3) -> float:  # not money
+    """The floor of any ledger change: one TransactWriteItems putting `items` new items into `table`
+    (the ledger's), nothing else."""
     client = boto3.client("dynamodb")
-    table = settings().ledger_table
 
     def write(i: int) -> None:
         pk = f"MEMBER#bench-bare-{uuid.uuid4()}"
@@ -96,10 +95,10 @@ def _operations() -> dict[str, Callable[[str, int], Command]]:
     }
 
 
-def measure(repeats: int = 200) -> tuple[float, list[OperationFigure]]:  # not money
-    ledger = Ledger()
+def measure(container: Container, repeats: int = 200) -> tuple[float, list[OperationFigure]]:  # not money
+    ledger = container.ledger
     members = [f"bench-{uuid.uuid4()}" for _ in range(repeats)]
-    baseline = bare_transact_write(repeats)
+    baseline = bare_transact_write(container.settings.table("LEDGER_TABLE"), repeats)
     figures = []
     for name, build in _operations().items():
 

@@ -14,22 +14,12 @@ from decimal import Decimal
 from bench.calls import counting_calls
 from bench.ledger_ops import bare_transact_write
 from bench.timing import median_seconds
-from cashback.claims.repository import claims
-from cashback.clicks.repository import find_click, record_click
+from cashback.bootstrap import Container
 from cashback.clicks.rules import Click
-from cashback.postbacks import service as postbacks
 from cashback.postbacks.networks import PostbackRequest
 
+# Admitad's postback token: bench/__main__.py gives it to the container as POSTBACK_SECRETS.
 SECRET = "bench-admitad-secret"
-
-
-class _Secrets:
-    def for_network(self, network: str) -> list[str]:
-        return [SECRET]
-
-
-class _Clicks:
-    find = staticmethod(find_click)
 
 
 @dataclass(frozen=True)
@@ -55,7 +45,8 @@ def _request(click_id: str, action: str, status: str) -> PostbackRequest:
     return PostbackRequest("GET", query=query)
 
 
-def measure(repeats: int = 200) -> list[PostbackFigure]:
+def measure(container: Container, repeats: int = 200) -> list[PostbackFigure]:
+    postbacks = container.postbacks  # its clicks, orphans (claims), ledger and first-purchase bonus: the container's
     now = datetime.now(UTC)
     clicks = []
     for i in range(repeats):
@@ -68,23 +59,17 @@ def measure(repeats: int = 200) -> list[PostbackFigure]:
             30,
             now - timedelta(hours=1),
         )
-        record_click(click)
+        container.clicks.record(click)
         clicks.append(click)
     actions = [uuid.uuid4().hex for _ in range(repeats)]
 
     def deliver(status: str) -> Callable[[int], object]:
         def run(i: int) -> object:
-            return postbacks.receive(
-                "admitad",
-                _request(clicks[i].click_id, actions[i], status),
-                clicks=_Clicks(),
-                orphans=claims(),
-                secrets=_Secrets(),
-            )
+            return postbacks.receive("admitad", _request(clicks[i].click_id, actions[i], status))
 
         return run
 
-    floor = bare_transact_write(repeats)
+    floor = bare_transact_write(container.settings.table("LEDGER_TABLE"), repeats)
     figures = []
     for kind, status in (
         ("new (pending)", "pending"),

@@ -18,7 +18,7 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +28,7 @@ from types import ModuleType
 import boto3
 
 from bench.calls import counting_calls
+from cashback.bootstrap import Container
 
 REPO = Path(__file__).resolve().parent.parent
 PARTNER_ID = "bench-store"
@@ -58,12 +59,15 @@ class Context:
         return 5_000
 
 
-def _clicks_handler() -> ModuleType:
+def _clicks_handler(container: Container) -> ModuleType:
+    """The clicks function's handler module, its wiring replaced by `container` (the handler's own, built at
+    import from the environment, would read the link signing key from Secrets Manager)."""
     spec = importlib.util.spec_from_file_location("bench_clicks_app", REPO / "functions" / "clicks" / "app.py")
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    module.container = container  # type: ignore[attr-defined]
     return module
 
 
@@ -107,20 +111,17 @@ def _interleaved(baseline: Callable[[int], None], run: Callable[[int], None], re
     return statistics.median(base), statistics.median(timed)
 
 
-def measure(tables: Mapping[str, str], repeats: int = 200) -> list[RedirectFigure]:
-    """The redirect's figures; `tables` maps the template's logical ids to DynamoDB Local's table names."""
-    os.environ["CATALOG_TABLE"] = tables["CatalogTable"]
-    os.environ["CLICKS_TABLE"] = tables["ClicksTable"]
-    os.environ.setdefault("LINK_SIGNING_SECRET", BENCH_LINK_KEY)
+def measure(container: Container, repeats: int = 200) -> list[RedirectFigure]:
+    """The redirect's figures, through the clicks handler running on `container` (its catalog, clicks and
+    link signing key: LINK_SIGNING_SECRET, which bench/__main__.py sets)."""
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench-clicks")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CashbackBench")
 
-    from cashback.catalog import service as catalog
     from cashback.catalog.rules import Category, Network, Partner
-    from cashback.clicks import service as clicks
     from cashback.clicks.rules import sign_link
-    from cashback.platform.catalog_config import link_signing_key
+    from cashback.platform.secrets import Secret
 
+    catalog, clicks = container.catalog, container.clicks
     now = datetime.now(UTC)
     catalog.put_partner(
         Partner(
@@ -137,11 +138,11 @@ def measure(tables: Mapping[str, str], repeats: int = 200) -> list[RedirectFigur
     )
     catalog.add_promotion(PARTNER_ID, Decimal("11"), now - timedelta(hours=1), now + timedelta(days=1), actor="bench")
 
-    handler = _clicks_handler().lambda_handler
+    handler = _clicks_handler(container).lambda_handler
     template = json.loads((REPO / "events" / "clicks-go.json").read_text())
     template["rawPath"] = template["requestContext"]["http"]["path"] = f"/go/{PARTNER_ID}"
     template["pathParameters"] = {"partner_id": PARTNER_ID}
-    key = link_signing_key()
+    key = container.secret_key(Secret.LINK_SIGNING)
     events = []
     for _ in range(max(repeats, COUNTED)):
         event = copy.deepcopy(template)
@@ -158,7 +159,7 @@ def measure(tables: Mapping[str, str], repeats: int = 200) -> list[RedirectFigur
         clicks.forget_cached_partners()
         redirect(i)
 
-    put = bare_put_item(tables["ClicksTable"])
+    put = bare_put_item(container.settings.table("CLICKS_TABLE"))
     figures = []
     # The EMF metrics the handler prints are part of its work; they go to a sink instead of the terminal.
     with contextlib.redirect_stdout(io.StringIO()):

@@ -35,7 +35,7 @@ from botocore.client import BaseClient
 
 from bench.ledger_ops import bare_transact_write
 from bench.timing import median_seconds
-from cashback.platform.config import settings
+from cashback.bootstrap import Container
 from cashback.settlement.rules import shard_of
 
 WRU_PRICE = Decimal("0.7625")  # USD per million write request units, eu-central-1 on-demand
@@ -102,11 +102,12 @@ def metering() -> Iterator[tuple[Counter[str], Counter[str]]]:
         BaseClient._make_api_call = original
 
 
-def seed(count: int, *, listed: bool = True) -> list[str]:
+def seed(container: Container, count: int, *, listed: bool = True) -> list[str]:
     """Members with 1,000 available and a 700 limit: a member record, an account, and (`listed`) a
     settlement candidate each (BatchWrite). Unlisted ones are the floor's, which no run reaches."""
     client = boto3.client("dynamodb")
-    ledger, members_table = settings().ledger_table, settings().members_table
+    ledger = container.settings.table("LEDGER_TABLE")
+    members_table = container.settings.table("MEMBERS_TABLE")
     at = datetime(2026, 10, 20, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
     ids = [f"bench-settle-{uuid.uuid4()}" for _ in range(count)]
     requests: list[tuple[str, dict[str, Any]]] = []
@@ -152,11 +153,9 @@ def seed(count: int, *, listed: bool = True) -> list[str]:
     return ids
 
 
-def probe_write() -> dict[str, Any]:
+def probe_write(container: Container) -> dict[str, Any]:
     """The TransactWriteItems that settles one (unlisted) member, captured as the code sends it."""
-    from cashback.settlement import service as settlement
-
-    [probe] = seed(1, listed=False)
+    [probe] = seed(container, 1, listed=False)
     captured: list[dict[str, Any]] = []
     original = BaseClient._make_api_call
 
@@ -167,14 +166,14 @@ def probe_write() -> dict[str, Any]:
 
     BaseClient._make_api_call = capture
     try:
-        settlement.settle_member(PROBE_MONTH, probe, PROBE_BATCH)
+        container.settlement.settle_member(PROBE_MONTH, probe, PROBE_BATCH)
     finally:
         BaseClient._make_api_call = original
     [write] = captured
     return {"member_id": probe, "params": {k: v for k, v in write.items() if k != "ReturnConsumedCapacity"}}
 
 
-def same_write_floor(probe: dict[str, Any], repeats: int) -> float:  # not money
+def same_write_floor(container: Container, probe: dict[str, Any], repeats: int) -> float:  # not money
     """The probe's settlement write, sent by a bare client for `repeats` freshly seeded members, each
     batch of 50 under a batch counter of its own."""
     client = boto3.client("dynamodb")
@@ -182,7 +181,7 @@ def same_write_floor(probe: dict[str, Any], repeats: int) -> float:  # not money
     run = uuid.uuid4().hex[:8]
     requests = [
         json.loads(template.replace(probe["member_id"], other).replace(PROBE_BATCH, f"floor-{run}-{i // 50}"))
-        for i, other in enumerate(seed(repeats + FLOOR_WARM_UP, listed=False))
+        for i, other in enumerate(seed(container, repeats + FLOOR_WARM_UP, listed=False))
     ]
     for request in requests[repeats:]:  # the connection, and DynamoDB Local's JIT for this kind of write
         client.transact_write_items(**request)
@@ -194,25 +193,24 @@ def same_write_floor(probe: dict[str, Any], repeats: int) -> float:  # not money
 
 
 def measure(
-    members: int = 2_000, *, wru_price: Decimal = WRU_PRICE, rru_price: Decimal = RRU_PRICE
+    container: Container, members: int = 2_000, *, wru_price: Decimal = WRU_PRICE, rru_price: Decimal = RRU_PRICE
 ) -> SettlementFigure:
-    from cashback.settlement import service as settlement
-
-    seed(members)
+    """`container` must handle settlement messages in this process as they are sent (local.wiring's
+    in-process queue), so that `start_settlement` returns once the whole run is settled."""
+    settlement = container.settlement
+    seed(container, members)
     # DynamoDB Local slows down as its tables grow, and a run adds five items per member: the floor is
     # measured on the tables as the run finds them and as it leaves them, and the ratio uses the mean.
-    probe = probe_write()
-    floor_before = same_write_floor(probe, 200)
-    queue = settlement.InProcessQueue()
+    probe = probe_write(container)
+    floor_before = same_write_floor(container, probe, 200)
     with metering() as (calls, units):
         started = time.perf_counter()
-        settlement.start_settlement(MONTH, queue)
-        queue.drain()
+        settlement.start_settlement(MONTH)  # the in-process queue handles every message before it returns
         elapsed = time.perf_counter() - started  # not money
     report = settlement.report(MONTH)
-    floor_after = same_write_floor(probe, 200)
+    floor_after = same_write_floor(container, probe, 200)
     floor = (floor_before + floor_after) / 2
-    six_puts = bare_transact_write(200, items=6)
+    six_puts = bare_transact_write(container.settings.table("LEDGER_TABLE"), 200, items=6)
     settled = max(report.members_settled, 1)
     sqs_requests = Decimal(-(-report.batches_sent // 10) + -(-(report.batches_sent + 16) // 10))
     per_member_cost = (

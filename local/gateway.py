@@ -395,6 +395,10 @@ class FunctionHost:
     def _import(self, spec: FunctionSpec) -> LambdaHandler:
         module_path, _, attribute = spec.handler.rpartition(".")
         module = load_function_module(self._repo_root / spec.code_uri, module_path)
+        if hasattr(module, "container"):  # the handler's own wiring, rebuilt with the local stand-ins
+            from local.wiring import local_container
+
+            module.container = local_container()  # type: ignore[attr-defined]
         handler: LambdaHandler = getattr(module, attribute)
         return handler
 
@@ -586,10 +590,10 @@ class LocalRoutes:
         limit_text = query.get("limit", "50")
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
             return api_error(422, "invalid_limit", "limit must be an integer from 1 to 200")
-        from cashback.outbox import repository as outbox  # the layer's code: imported once the environment is set
+        from local.outbox import recent_messages  # imports the layer: only once the environment is set
 
         items = []
-        for message in outbox.recent(int(limit_text)):
+        for message in recent_messages(int(limit_text)):
             item: dict[str, Any] = {"id": message.message_id, "kind": message.kind.value}
             if message.to is not None:
                 item["to"] = message.to

@@ -7,8 +7,6 @@ Ctrl-C or SIGTERM stops both and exits 0.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import os
 import secrets
 import signal
@@ -63,12 +61,12 @@ def _keep_token_secret(data_dir: Path) -> None:
 
 
 def _seed() -> None:
-    """Run `local.seed.seed()` when that module exists: a catalog for a new user to look at."""
-    if importlib.util.find_spec("local.seed") is None:
-        return
-    seed = getattr(importlib.import_module("local.seed"), "seed", None)
-    if callable(seed):
-        seed()
+    """A catalog and the welcome promo code for a new user to look at, written through the same wiring as
+    the handlers'."""
+    from local.seed import seed
+    from local.wiring import local_container
+
+    seed(local_container())
 
 
 def _where_to_go_next(url: str) -> str:

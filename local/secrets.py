@@ -1,14 +1,18 @@
 """What AWS gives the functions from Secrets Manager and Cognito, given locally as plain variables.
 
 The values are development credentials only: API.md names the postback ones so that people and tests
-can act as a partner network. The local gateway applies them to the handlers it hosts.
+can act as a partner network. The local gateway applies them to the handlers it hosts, and
+`EnvironmentSecrets` is the secret loader the local composition root gets instead of Secrets Manager.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 
+from cashback.platform.config import MissingSetting
+from cashback.platform.secrets import Secret
 from local import tokens
 
 DEVELOPMENT_POSTBACK_SECRETS = {"admitad": ["local-admitad-secret"], "direct": ["local-direct-secret"]}
@@ -16,9 +20,32 @@ DEVELOPMENT_POSTBACK_SECRETS = {"admitad": ["local-admitad-secret"], "direct": [
 _LINK_SIGNING_SECRET = secrets.token_urlsafe(32)
 
 
+# Never deployed: the template gives AWS functions a Secrets Manager secret instead.
+DEVELOPMENT_CERTIFICATE_CODE_KEY = "local-certificate-code-key"
+VARIABLES = {
+    Secret.LINK_SIGNING: "LINK_SIGNING_SECRET",
+    Secret.POSTBACK_CREDENTIALS: "POSTBACK_SECRETS",
+    Secret.CERTIFICATE_CODE: "CERTIFICATE_CODE_SECRET",
+}
+
+
+class EnvironmentSecrets:
+    """Secrets as plain variables of the function's environment (see `local_secrets`)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def value(self, secret: Secret) -> str:
+        text = self._environ.get(VARIABLES[secret], "")
+        if not text and secret is Secret.CERTIFICATE_CODE:
+            return DEVELOPMENT_CERTIFICATE_CODE_KEY
+        if not text:
+            raise MissingSetting(f"{VARIABLES[secret]} is not set")
+        return text
+
+
 def local_secrets() -> dict[str, str]:
     return {
-        "MEMBER_TOKEN_VERIFIER": "local",
         "LOCAL_TOKEN_SECRET": tokens.current_secret(),
         "LINK_SIGNING_SECRET": _LINK_SIGNING_SECRET,
         "POSTBACK_SECRETS": json.dumps(DEVELOPMENT_POSTBACK_SECRETS),

@@ -8,9 +8,8 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, timedelta
 
-from cashback.members.promo_code_repository import promo_codes
+from cashback.bootstrap import Container
 from cashback.members.promo_codes import PromoCode
-from cashback.members.repository import members
 from cashback.platform.errors import Conflict
 from local.seed_catalog import seed_catalog
 
@@ -19,15 +18,15 @@ WELCOME_CODE = "UD2PV797"
 DIRECTORY = {"+79031234567": True, "+79169999999": False}
 
 
-def seed_members(now: datetime) -> None:
+def seed_members(container: Container, now: datetime) -> None:
     welcome = PromoCode(WELCOME_CODE, 250, now - timedelta(days=1), now + timedelta(days=365), 1_000_000)
     with contextlib.suppress(Conflict):  # already seeded: its usage counter is kept
-        promo_codes().create(welcome, created_by="local-seed")
+        container.members.create_promo_code(welcome, actor="local-seed")
     for phone, subscriber in DIRECTORY.items():
-        members().set_directory_entry(phone, subscriber)
+        container.members.set_directory_entry(phone, subscriber)
 
 
-def seed(now: datetime | None = None) -> None:
+def seed(container: Container, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
-    seed_members(now)
-    seed_catalog(now)
+    seed_members(container, now)
+    seed_catalog(container, now)

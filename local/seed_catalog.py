@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from cashback.catalog.repository import catalog
+from cashback.bootstrap import Container
 from cashback.catalog.rules import Category, GoodsRate, Network, Partner, Promotion
 
 SEEDED_BY = "local-seed"
@@ -230,6 +230,6 @@ def partners(now: datetime) -> list[Partner]:
     return [*_named(now), *_generated(now)]
 
 
-def seed_catalog(now: datetime) -> int:
+def seed_catalog(container: Container, now: datetime) -> int:
     """Writes the local catalog; returns how many partners it wrote."""
-    return catalog().write_all(partners(now), actor=SEEDED_BY, at=now)
+    return container.catalog_repository.write_all(partners(now), actor=SEEDED_BY, at=now)

@@ -25,26 +25,35 @@ def _print_report(report: Report) -> None:
 
 
 def settle_here(month: str, *, every: int = 50) -> Report:
-    from cashback.settlement import service as settlement
+    from local.settlement_queue import InProcessQueue
+    from local.wiring import local_container
 
-    queue = settlement.InProcessQueue()
+    container = local_container()
+    settlement = container.settlement
+    queue = container.settlement_queue
+    assert isinstance(queue, InProcessQueue)
     started = time.monotonic()
-    report = settlement.start_settlement(month, queue)
-    print(f"settlement {report.month}: attempt {report.attempt}, {len(queue.messages)} shard(s) to read", flush=True)
     counted = {"settle": 0, "enumerate": 0}
 
     def progress(message: dict[str, Any]) -> None:
         counted[message["type"]] += 1
         if message["type"] == "settle" and counted["settle"] % every == 0:
-            now = settlement.report(report.month)
+            now = settlement.report(month_settled)
             print(
                 f"  {now.batches_done}/{now.batches_sent} batches, {now.members_settled} settled, "
                 f"{now.bonuses_paid} bonuses paid, {time.monotonic() - started:.1f} s",
                 flush=True,
             )
 
-    queue.drain(progress)
-    return settlement.report(report.month)
+    from datetime import UTC, datetime
+
+    from cashback.settlement.rules import check_month
+
+    month_settled = check_month(month, datetime.now(UTC))
+    queue.on_message = progress
+    print(f"settlement {month_settled}: started", flush=True)
+    settlement.start_settlement(month_settled)
+    return settlement.report(month_settled)
 
 
 def settle_through(gateway: str, month: str) -> dict[str, Any]:

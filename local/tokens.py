@@ -125,3 +125,18 @@ def is_member(claims: dict[str, Any]) -> bool:
 
 def is_operator(claims: dict[str, Any]) -> bool:
     return claims.get("role") in ROLES and "phone_number" not in claims
+
+
+class LocalMemberTokens:
+    """The member tokens minted here, as the handlers of public routes check them in the local stack (in AWS
+    the composition root gives them Cognito's verifier instead)."""
+
+    def __init__(self, secret: bytes | None = None) -> None:
+        self._secret = secret
+
+    def member_id(self, token: str) -> str | None:
+        claims = verify(token, secret=self._secret)
+        if claims is None or claims.get("iss") != ISSUER or not is_member(claims):
+            return None
+        sub = claims.get("sub")
+        return sub if isinstance(sub, str) and sub else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cashback.bootstrap import Container
 from cashback.ledger.audit import ListingMismatch
 from cashback.ledger.audit_repository import find_differences
 
@@ -17,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--segments", type=int, default=4, help="parallel scan segments")
     args = parser.parse_args(argv)
-    checked, differences = find_differences(args.segments)
+    container = Container.from_environment()  # the tables and endpoint of the environment it runs in
+    table = container.settings.table("LEDGER_TABLE")
+    checked, differences = find_differences(container.dynamodb.client, table, args.segments)
     for d in differences:
         if isinstance(d, ListingMismatch):
             problem = "listed for settlement with nothing available" if d.listed else "not listed for settlement"

@@ -9,9 +9,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from catalog_routes import router as catalog_router
 
-from cashback.ledger import service as ledger
+from cashback.bootstrap import Container
 from cashback.ledger.schemas import AdjustmentOut, AdjustmentRequest, TransactionOut
-from cashback.members import service as members
 from cashback.members.promo_code_schemas import NewPromoCode, PromoCodeOut
 from cashback.members.promo_codes import PromoCode, normalise_code
 from cashback.platform.observability import logger, metrics, tracer
@@ -19,6 +18,8 @@ from cashback.platform.web.identity import operator_identity
 from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
+# Built once per container; its settings are checked here, at cold start.
+container = Container.from_environment()
 app.include_router(catalog_router)
 
 
@@ -29,7 +30,7 @@ def adjust(
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
 ) -> tuple[AdjustmentOut, int]:
     actor = operator_identity(app.current_event)
-    outcome = ledger.adjust(
+    outcome = container.ledger_service.adjust(
         request.member_id, request.amount, request.reason, actor=actor, idempotency_key=idempotency_key
     )
     assert outcome.transaction is not None  # an adjustment always has its transaction
@@ -55,7 +56,7 @@ def create_promo_code(request: Annotated[NewPromoCode, Body()]) -> tuple[PromoCo
         ends_at=request.ends_at,
         max_uses=request.max_uses,
     )
-    created = members.create_promo_code(promo, actor=operator_identity(app.current_event))
+    created = container.members.create_promo_code(promo, actor=operator_identity(app.current_event))
     return PromoCodeOut.of(created), HTTPStatus.CREATED
 
 
@@ -63,4 +64,5 @@ def create_promo_code(request: Annotated[NewPromoCode, Body()]) -> tuple[PromoCo
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    app.append_context(container=container)  # the catalog routes' router reads it there
     return app.resolve(event, context)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.certificates import service as certificates
+from cashback.bootstrap import Container
 from cashback.certificates.schemas import (
     CertificateOut,
     CertificatePage,
@@ -21,6 +21,8 @@ from cashback.platform.web.identity import member_identity, operator_identity
 from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
+# Built once per container; its settings are checked here, at cold start.
+container = Container.from_environment()
 
 
 @app.post("/certificates", summary="Buy a smartphone certificate with bonuses", tags=["certificates"])
@@ -29,7 +31,9 @@ def issue_certificate(
     request: Annotated[CertificateRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
 ) -> tuple[CertificateOut, int]:
-    issued = certificates.issue_certificate(member_identity(app.current_event), request.denomination, idempotency_key)
+    issued = container.certificates.issue_certificate(
+        member_identity(app.current_event).sub, request.denomination, idempotency_key
+    )
     if issued.created:
         metrics.add_metric(name="CertificatesIssued", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="CertificateBonusesSpent", unit=MetricUnit.Count, value=issued.certificate.denomination)
@@ -41,14 +45,14 @@ def issue_certificate(
 def list_certificates(
     limit: Annotated[int | None, Query(ge=1, le=200)] = None, cursor: Annotated[str | None, Query()] = None
 ) -> CertificatePage:
-    page = certificates.list_certificates(member_identity(app.current_event), limit=limit, cursor=cursor)
+    page = container.certificates.list_certificates(member_identity(app.current_event).sub, limit=limit, cursor=cursor)
     return CertificatePage(items=[CertificateOut.of(c) for c in page.items], next_cursor=page.next_cursor)
 
 
 @app.post("/certificates/redeem", summary="Redeem a certificate at a store terminal", tags=["certificates"])
 @tracer.capture_method
 def redeem_certificate(request: Annotated[RedeemRequest, Body()]) -> RedemptionOut:
-    redemption = certificates.redeem_certificate(
+    redemption = container.certificates.redeem_certificate(
         request.code,
         store_id=request.store_id,
         order_id=request.order_id,

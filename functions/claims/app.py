@@ -8,8 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.claims import service as claims
-from cashback.claims.repository import claims as claims_store
+from cashback.bootstrap import Container
 from cashback.claims.rules import ClaimState
 from cashback.claims.schemas import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
 from cashback.platform.observability import logger, metrics, tracer
@@ -17,12 +16,14 @@ from cashback.platform.web.identity import member_identity, operator_identity
 from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
+# Built once per container; its settings are checked here, at cold start.
+container = Container.from_environment()
 
 
 @app.post("/members/me/claims", summary="Claim cashback that did not come", tags=["claims"])
 @tracer.capture_method
 def file_claim(request: Annotated[NewClaim, Body()]) -> tuple[ClaimOut, int]:
-    claim = claims.file_claim(
+    claim = container.claims.file_claim(
         member_identity(app.current_event).sub,
         request.partner_id,
         request.order_id,
@@ -38,7 +39,7 @@ def my_claims(
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> ClaimPage:
-    page = claims.member_claims(member_identity(app.current_event).sub, limit, cursor)
+    page = container.claims.member_claims(member_identity(app.current_event).sub, limit, cursor)
     return ClaimPage(items=[ClaimOut.of(c) for c in page.items], next_cursor=page.next_cursor)
 
 
@@ -49,14 +50,14 @@ def queue(
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> QueuePage:
-    page = claims_store().queue(status, limit, cursor)
+    page = container.claims.queue(status, limit, cursor)
     return QueuePage(items=[queue_item(m) for m in page.items], next_cursor=page.next_cursor)
 
 
 @app.post("/admin/claims/<claim_id>/resolve", summary="Resolve a claim, with a reason", tags=["admin"])
 @tracer.capture_method
 def resolve(claim_id: Annotated[str, Path(max_length=64)], request: Annotated[ResolveRequest, Body()]) -> ClaimOut:
-    claim = claims.resolve(
+    claim = container.claims.resolve(
         claim_id,
         request.action,
         request.reason,

@@ -14,12 +14,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.catalog.schemas import ClickOut, ClickRequest
-from cashback.clicks import service as clicks
+from cashback.bootstrap import Container
+from cashback.clicks.schemas import ClickOut, ClickRequest
 from cashback.platform.web.identity import member_identity
 from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
+# Built once per container; its settings are checked here, at cold start.
+container = Container.from_environment()
 logger = Logger()
 metrics = Metrics()
 
@@ -39,7 +41,7 @@ def _user_agent() -> str:
 def go(
     partner_id: str, t: Annotated[str | None, Query(description="The link token from go_url")] = None
 ) -> Response[str]:
-    redirect = clicks.follow_link(partner_id, t, user_agent=_user_agent())
+    redirect = container.clicks.follow_link(partner_id, t, user_agent=_user_agent())
     if redirect.refused:
         metrics.add_metric(name="RedirectsRefused", unit=MetricUnit.Count, value=1)
         logger.info("link refused", extra={"partner_id": partner_id, "reason": redirect.refused})
@@ -53,7 +55,7 @@ def go(
 @app.post("/clicks", summary="Record a click for a client that opens the store itself", tags=["clicks"])
 def click(request: Annotated[ClickRequest, Body()]) -> tuple[ClickOut, int]:
     member = member_identity(app.current_event)
-    redirect = clicks.record_click(member.sub, request.partner_id, user_agent=_user_agent())
+    redirect = container.clicks.record_click(member.sub, request.partner_id, user_agent=_user_agent())
     assert redirect.click is not None  # a member's own click is never refused
     metrics.add_metric(name="Clicks", unit=MetricUnit.Count, value=1)
     return ClickOut(click_id=redirect.click.click_id, redirect_url=redirect.location), HTTPStatus.CREATED

@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cashback.members import service as members
+from cashback.bootstrap import Container
 from cashback.members.schemas import (
     ConfirmRequest,
     EmailConfirmed,
@@ -20,18 +20,22 @@ from cashback.members.schemas import (
     PromoCodeRequest,
     UpdateMeRequest,
 )
+from cashback.members.service import ProfileInput
 from cashback.platform.observability import logger, metrics, tracer
 from cashback.platform.web.identity import member_identity
 from cashback.platform.web.resolver import make_resolver
 
 app = make_resolver()
+# Built once per container; its settings are checked here, at cold start.
+container = Container.from_environment()
 
 
 @app.post("/members", summary="Enrol the caller", tags=["members"])
 @tracer.capture_method
 def enrol(request: Annotated[EnrolRequest | None, Body()] = None) -> tuple[MemberOut, int]:
     request = request or EnrolRequest()
-    member, created = members.enrol(member_identity(app.current_event), request.email, request.promo_code)
+    identity = member_identity(app.current_event)
+    member, created = container.members.enrol(identity.sub, identity.phone, request.email, request.promo_code)
     if created:
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
     return MemberOut.of(member), HTTPStatus.CREATED if created else HTTPStatus.OK
@@ -40,15 +44,15 @@ def enrol(request: Annotated[EnrolRequest | None, Body()] = None) -> tuple[Membe
 @app.get("/members/me", summary="The caller's member record", tags=["members"])
 @tracer.capture_method
 def me() -> MemberOut:
-    return MemberOut.of(members.me(member_identity(app.current_event)))
+    return MemberOut.of(container.members.me(member_identity(app.current_event).sub))
 
 
 @app.patch("/members/me", summary="Change goal, monthly write-off limit or profile", tags=["members"])
 @tracer.capture_method
 def update_me(request: Annotated[UpdateMeRequest, Body()]) -> MemberOut:
-    profile = members.ProfileInput(**request.profile.model_dump()) if request.profile else None
-    member = members.update_me(
-        member_identity(app.current_event),
+    profile = ProfileInput(**request.profile.model_dump()) if request.profile else None
+    member = container.members.update_me(
+        member_identity(app.current_event).sub,
         goal=request.goal,
         limit=request.monthly_writeoff_limit,
         limit_given="monthly_writeoff_limit" in request.model_fields_set,
@@ -60,21 +64,21 @@ def update_me(request: Annotated[UpdateMeRequest, Body()]) -> MemberOut:
 @app.post("/members/me/email", summary="Send a confirmation code to an email address", tags=["members"])
 @tracer.capture_method
 def request_email_confirmation(request: Annotated[EmailRequest, Body()]) -> tuple[EmailSent, int]:
-    address = members.request_email_confirmation(member_identity(app.current_event), request.email)
+    address = container.members.request_email_confirmation(member_identity(app.current_event).sub, request.email)
     return EmailSent(email=address), HTTPStatus.ACCEPTED
 
 
 @app.post("/members/me/email/confirm", summary="Confirm the email address with its code", tags=["members"])
 @tracer.capture_method
 def confirm_email(request: Annotated[ConfirmRequest, Body()]) -> EmailConfirmed:
-    member, bonus = members.confirm_email(member_identity(app.current_event), request.code)
+    member, bonus = container.members.confirm_email(member_identity(app.current_event).sub, request.code)
     return EmailConfirmed(email=member.email, email_confirmed=member.email_confirmed, bonus=bonus)
 
 
 @app.post("/members/me/promo-codes", summary="Apply a promo code", tags=["members"])
 @tracer.capture_method
 def apply_promo_code(request: Annotated[PromoCodeRequest, Body()]) -> PromoCodeApplied:
-    bonus = members.apply_promo_code(member_identity(app.current_event), request.code)
+    bonus = container.members.apply_promo_code(member_identity(app.current_event).sub, request.code)
     metrics.add_metric(name="PromoCodesApplied", unit=MetricUnit.Count, value=1)
     return PromoCodeApplied(code=request.code.strip().upper(), bonus=bonus)
 

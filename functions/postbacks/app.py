@@ -8,22 +8,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from cashback.claims.repository import claims
-from cashback.clicks.repository import find_click
+from cashback.bootstrap import Container
 from cashback.platform.errors import TooLarge
 from cashback.platform.observability import logger, metrics, tracer
 from cashback.platform.web.resolver import make_resolver
-from cashback.postbacks import service as postbacks
 from cashback.postbacks.networks import PostbackRequest
-from cashback.postbacks.secrets import NetworkSecrets
 
 app = make_resolver()
+# Built once per container; its settings are checked here, at cold start.
+container = Container.from_environment()
 # Postbacks are small; anything larger is not one, and is refused before it is parsed.
 MAX_BODY_BYTES = 16 * 1024
-
-
-class _Clicks:
-    find = staticmethod(find_click)
 
 
 class PostbackReceipt(BaseModel):
@@ -50,7 +45,7 @@ def _request() -> PostbackRequest:
 @app.route("/postbacks/<network>", method=["GET", "POST"], summary="A partner network's postback", tags=["postbacks"])
 @tracer.capture_method
 def postback(network: str) -> PostbackReceipt:
-    receipt = postbacks.receive(network, _request(), clicks=_Clicks(), orphans=claims(), secrets=NetworkSecrets())
+    receipt = container.postbacks.receive(network, _request())
     metrics.add_dimension(name="network", value=network)
     metrics.add_metric(name=f"Postbacks_{receipt.outcome.value}", unit=MetricUnit.Count, value=1)
     logger.info("postback", extra={"network": network, "outcome": receipt.outcome.value, "status": receipt.status})

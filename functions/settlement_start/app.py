@@ -1,7 +1,6 @@
 """Monthly settlement: started by the schedule (00:00 Moscow on the 1st) or by an operator, and reported.
 
 The schedule's payload is its fixed Input `{"month": "auto"}`; API Gateway's events go to the routes.
-Without a queue (the local stack) the batches are settled in this process before the answer.
 """
 
 from http import HTTPStatus
@@ -11,21 +10,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cashback.bootstrap import Container
 from cashback.platform.observability import logger, metrics, tracer
 from cashback.platform.web.identity import operator_identity
 from cashback.platform.web.resolver import make_resolver
-from cashback.settlement import service as settlement
 from cashback.settlement.schemas import SettlementOut, SettlementRequest
 
 app = make_resolver()
+# Built once per container; its settings are checked here, at cold start.
+container = Container.from_environment()
 
 
 def _start(month: str) -> SettlementOut:
-    queue = settlement.default_queue()
-    report = settlement.start_settlement(month, queue)
-    if isinstance(queue, settlement.InProcessQueue):
-        queue.drain()
-        report = settlement.report(report.month)
+    report = container.settlement.start_settlement(month)
     metrics.add_metric(name="SettlementStarts", unit=MetricUnit.Count, value=1)
     return SettlementOut.of(report)
 
@@ -41,7 +38,7 @@ def start(request: Annotated[SettlementRequest, Body()]) -> tuple[SettlementOut,
 @tracer.capture_method
 def report(month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]) -> SettlementOut:
     operator_identity(app.current_event)
-    return SettlementOut.of(settlement.report(month))
+    return SettlementOut.of(container.settlement.report(month))
 
 
 @logger.inject_lambda_context

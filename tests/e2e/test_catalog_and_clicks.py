@@ -13,35 +13,47 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cashback.clicks.repository import find_click
+from cashback.bootstrap import Container
 from local import tokens
 from local.seed_catalog import seed_catalog
+from local.wiring import local_container
+from tests.fixtures.handlers import handler_module
 from tests.unit.catalog.support import forget_warm_state
 
 LINK_SIGNING_SECRET = "e2e-link-signing-secret-0123456789abcdef"
 TOKEN_SECRET = "e2e-local-token-secret"
 SIGN_IN = "https://cashback.example.com/sign-in"
+# The functions the gateway hosts for this story, whose containers keep warm state (catalog, partners, verifier).
+FUNCTIONS = ("catalog", "clicks", "admin")
 
 
 @pytest.fixture(scope="module")
 def seeded(dynamodb_local: Any) -> None:
-    seed_catalog(datetime.now(UTC))
+    seed_catalog(local_container(), datetime.now(UTC))
+
+
+def cold_functions() -> None:
+    """The gateway's functions start cold: each gets a new container, built from the environment as it is now."""
+    forget_warm_state()
+    for function in FUNCTIONS:
+        handler_module(function)  # the module the gateway runs, wired anew
 
 
 @pytest.fixture(autouse=True)
-def local_stack(seeded: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def local_stack(seeded: None) -> Iterator[None]:
     """The variables the local stack gives the catalog and clicks functions, and a cold container each test.
 
     The local gateway mints member tokens with a secret of its own that it does not give the in-process
     handlers yet, so this test gives both sides one.
     """
-    monkeypatch.setattr(tokens, "_SECRET", TOKEN_SECRET.encode())
-    monkeypatch.setenv("LOCAL_TOKEN_SECRET", TOKEN_SECRET)
-    monkeypatch.setenv("MEMBER_TOKEN_VERIFIER", "local")
-    monkeypatch.setenv("LINK_SIGNING_SECRET", LINK_SIGNING_SECRET)
-    forget_warm_state()
-    yield
-    forget_warm_state()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tokens, "_SECRET", TOKEN_SECRET.encode())
+        patch.setenv("LOCAL_TOKEN_SECRET", TOKEN_SECRET)
+        patch.setenv("MEMBER_TOKEN_VERIFIER", "local")
+        patch.setenv("LINK_SIGNING_SECRET", LINK_SIGNING_SECRET)
+        cold_functions()
+        yield
+    cold_functions()  # the next tests' functions see the gateway's own environment again
 
 
 def all_pages(api: Any, token: str | None = None, **query: Any) -> list[dict[str, Any]]:
@@ -86,7 +98,7 @@ def test_a_visitor_finds_a_store_by_its_russian_name_and_reads_its_conditions(ap
 
 
 def test_a_member_follows_their_link_to_the_store_and_the_click_is_kept_with_the_rate(
-    api: Any, member_token: Any
+    api: Any, member_token: Any, container: Container
 ) -> None:
     token, phone = member_token()
     found = api.get("/partners", token=token, q="aliexpress").json()["items"]
@@ -100,13 +112,13 @@ def test_a_member_follows_their_link_to_the_store_and_the_click_is_kept_with_the
     store = urlsplit(redirect.headers["Location"])
     assert store.netloc == "ad.admitad.com"
     [click_id] = parse_qs(store.query)["subid"]
-    click = find_click(click_id)
+    click = container.clicks.find_click(click_id)
     assert click is not None
     assert (click.member_id, click.partner_id) == (tokens.member_id_for(phone), "aliexpress")
     assert click.rate_percent == Decimal(aliexpress["rate_percent"]) == Decimal(7)
 
 
-def test_an_app_records_a_click_and_opens_the_store_itself(api: Any, member_token: Any) -> None:
+def test_an_app_records_a_click_and_opens_the_store_itself(api: Any, member_token: Any, container: Container) -> None:
     token, _ = member_token()
 
     response = api.post("/clicks", json={"partner_id": "booking"}, token=token)
@@ -114,7 +126,7 @@ def test_an_app_records_a_click_and_opens_the_store_itself(api: Any, member_toke
     assert response.status == 201
     body = response.json()
     assert body["click_id"] in body["redirect_url"]
-    assert find_click(body["click_id"]) is not None
+    assert container.clicks.find_click(body["click_id"]) is not None
 
 
 @pytest.mark.parametrize("query", [{"t": "forged.token"}, {}], ids=["forged", "missing"])
@@ -140,7 +152,7 @@ def test_an_unknown_store_is_404(api: Any) -> None:
 
 
 def test_the_back_office_adds_a_partner_and_a_promotion_that_members_see(
-    api: Any, admin_token: str, member_token: Any
+    api: Any, admin_token: str, member_token: Any, container: Container
 ) -> None:
     partner_id = f"e2e-{uuid.uuid4().hex[:10]}"
     name = f"Zeta {partner_id}"
@@ -169,7 +181,7 @@ def test_the_back_office_adds_a_partner_and_a_promotion_that_members_see(
     assert listed["rate_percent"] == "25"
     assert listed["promotion"]["rate_percent"] == "25"
     click_id = parse_qs(urlsplit(follow(api, listed["go_url"]).headers["Location"]).query)["click"][0]
-    click = find_click(click_id)
+    click = container.clicks.find_click(click_id)
     assert click is not None
     assert click.rate_percent == Decimal(25)
 

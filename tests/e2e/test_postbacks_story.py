@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from local.seed_catalog import seed_catalog
+from local.wiring import local_container
 
 ADMITAD_TOKEN = "local-admitad-secret"  # API.md's development credentials
 TODAY = datetime.now(UTC).date()
@@ -19,7 +20,7 @@ TODAY = datetime.now(UTC).date()
 
 @pytest.fixture(scope="module")
 def seeded(dynamodb_local: Any) -> None:
-    seed_catalog(datetime.now(UTC))
+    seed_catalog(local_container(), datetime.now(UTC))
 
 
 @pytest.fixture

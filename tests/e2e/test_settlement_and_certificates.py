@@ -14,7 +14,7 @@ def last_month() -> str:
     return (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
-def enrol_with(api, member_token, admin_token, *, bonuses: int, **settings: object) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+def enrol_with(api, member_token, admin_token, *, bonuses: int, **settings: object) -> tuple[str, str, str]:
     token, phone = member_token()
     member_id = api.post("/members", token=token).json()["member_id"]
     assert api.patch("/members/me", json=settings, token=token).status == 200
@@ -28,11 +28,11 @@ def enrol_with(api, member_token, admin_token, *, bonuses: int, **settings: obje
     return token, phone, member_id
 
 
-def outbox(api, kind: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def outbox(api, kind: str) -> list[dict]:
     return [m for m in api.get("/_local/outbox", limit=200).json()["items"] if m["kind"] == kind]
 
 
-def test_the_monthly_run_tops_up_a_phone_once_within_the_limit(api, member_token, admin_token) -> None:  # type: ignore[no-untyped-def]
+def test_the_monthly_run_tops_up_a_phone_once_within_the_limit(api, member_token, admin_token) -> None:
     token, phone, member_id = enrol_with(
         api, member_token, admin_token, bonuses=900, goal="phone_topup", monthly_writeoff_limit=600
     )
@@ -58,9 +58,7 @@ def test_the_monthly_run_tops_up_a_phone_once_within_the_limit(api, member_token
     assert settled["reason"] == f"Top-up of {phone} for {month}"
 
 
-def test_a_member_buys_a_certificate_and_a_store_redeems_it_once(  # type: ignore[no-untyped-def]
-    api, member_token, admin_token, pos_token
-) -> None:
+def test_a_member_buys_a_certificate_and_a_store_redeems_it_once(api, member_token, admin_token, pos_token) -> None:
     token, phone, _ = enrol_with(api, member_token, admin_token, bonuses=1_200, goal="smartphone")
     key = {"Idempotency-Key": "e2e-certificate-order-1"}
 

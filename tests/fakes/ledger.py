@@ -4,9 +4,8 @@ for property tests that play thousands of sequences without a database."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 
-from cashback.ledger.repository import Attachment, Outcome
+from cashback.ledger.repository import Attachments, Outcome, Snapshot
 from cashback.ledger.rules import Balances, Command, Transaction, decide
 
 
@@ -16,7 +15,10 @@ class MemoryLedger:
         self.entries: dict[str, dict[str, Balances]] = defaultdict(dict)
         self.txns: dict[str, dict[str, Transaction]] = defaultdict(dict)
 
-    def execute(self, member_id: str, cmd: Command, attachments: Sequence[Attachment] = ()) -> Outcome:
+    def execute(
+        self, member_id: str, cmd: Command, attachments: Attachments = (), *, known: Snapshot | None = None
+    ) -> Outcome:
+        """As `Ledger.execute`; there is no table here, so attachments are not written and `known` is not needed."""
         balances = self.accounts[member_id]
         existing = self.txns[member_id].get(cmd.transaction_id)
         if cmd.operation_id in self.entries[member_id]:

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from bench.calls import counting_calls
-from cashback.catalog import service as catalog
-from cashback.catalog.repository import catalog as catalog_store
+from cashback.bootstrap import Container
 from cashback.catalog.rules import Category, Partner, Promotion
 from local.seed_catalog import seed_catalog
 from tests.unit.catalog.support import forget_warm_state, partner
@@ -32,33 +31,36 @@ def tag() -> str:
     return f"zq{uuid.uuid4().hex[:8]}"
 
 
-def listed(query: str, category: Category | None = None) -> list[str]:
+def listed(container: Container, query: str, category: Category | None = None) -> list[str]:
+    catalog = container.catalog
     catalog.forget_cached_catalog()  # a new container
     return [offer.partner.partner_id for offer in catalog.listing(category, query, 200, None).items]
 
 
-def test_only_active_partners_are_in_the_index_and_a_change_moves_them(tag: str) -> None:
+def test_only_active_partners_are_in_the_index_and_a_change_moves_them(container: Container, tag: str) -> None:
+    catalog = container.catalog
     catalog.put_partner(partner(f"{tag}-a", name=f"{tag} A"), actor="it")
     catalog.put_partner(partner(f"{tag}-b", name=f"{tag} B", active=False), actor="it")
-    assert listed(tag) == [f"{tag}-a"]
+    assert listed(container, tag) == [f"{tag}-a"]
 
     catalog.put_partner(partner(f"{tag}-a", name=f"{tag} A", category=Category.TRAVEL), actor="it")
     catalog.put_partner(partner(f"{tag}-b", name=f"{tag} B"), actor="it")
 
-    assert listed(tag, Category.TRAVEL) == [f"{tag}-a"]
-    assert listed(tag, Category.ONLINE_STORES) == [f"{tag}-b"]
+    assert listed(container, tag, Category.TRAVEL) == [f"{tag}-a"]
+    assert listed(container, tag, Category.ONLINE_STORES) == [f"{tag}-b"]
 
 
-def test_listing_reads_the_index_and_never_scans(tag: str) -> None:
-    catalog.put_partner(partner(f"{tag}-a", name=f"{tag} A"), actor="it")
+def test_listing_reads_the_index_and_never_scans(container: Container, tag: str) -> None:
+    container.catalog.put_partner(partner(f"{tag}-a", name=f"{tag} A"), actor="it")
     with counting_calls() as calls:
-        listed(tag)
+        listed(container, tag)
     assert set(calls) == {"Query"}
 
 
-def test_a_promotion_added_meanwhile_survives_a_replacement_of_the_partner(tag: str) -> None:
+def test_a_promotion_added_meanwhile_survives_a_replacement_of_the_partner(container: Container, tag: str) -> None:
+    catalog_store = container.catalog_repository
     partner_id = f"{tag}-race"
-    catalog.put_partner(partner(partner_id, name=f"{tag} Race"), actor="it")
+    container.catalog.put_partner(partner(partner_id, name=f"{tag} Race"), actor="it")
     now = datetime.now(UTC)
     racing = Promotion("racing", Decimal("20"), now - timedelta(hours=1), now + timedelta(hours=1))
 
@@ -69,12 +71,12 @@ def test_a_promotion_added_meanwhile_survives_a_replacement_of_the_partner(tag: 
     def replace_while_the_promotion_lands(current: Partner | None) -> Partner:
         assert current is not None
         if not current.promotions:  # another request adds a promotion between this change's read and write
-            catalog_store().change(partner_id, add_racing_promotion, actor="other", at=now)
+            catalog_store.change(partner_id, add_racing_promotion, actor="other", at=now)
         return current.replaced_by(partner(partner_id, name=f"{tag} Race", rate_percent=Decimal("9")))
 
-    written, created = catalog_store().change(partner_id, replace_while_the_promotion_lands, actor="it", at=now)
+    written, created = catalog_store.change(partner_id, replace_while_the_promotion_lands, actor="it", at=now)
 
-    stored = catalog_store().get(partner_id)
+    stored = catalog_store.get(partner_id)
     assert created is False
     assert stored == written
     assert stored is not None
@@ -82,14 +84,15 @@ def test_a_promotion_added_meanwhile_survives_a_replacement_of_the_partner(tag: 
     assert stored.promotions == (racing,)
 
 
-def test_the_seeded_catalog_has_the_named_stores_at_their_published_rates() -> None:
+def test_the_seeded_catalog_has_the_named_stores_at_their_published_rates(container: Container) -> None:
+    catalog = container.catalog
     now = datetime.now(UTC)
 
-    written = seed_catalog(now)
-    again = seed_catalog(now)  # idempotent: the same items again
+    written = seed_catalog(container, now)
+    again = seed_catalog(container, now)  # idempotent: the same items again
 
     assert written == again >= 600
-    everything = catalog_store().active()
+    everything = container.catalog_repository.active()
     assert {p.category for p in everything} == set(Category)
     assert len(everything) >= 600
     rates = {p.partner_id: p.rate_in_force(now) for p in everything}

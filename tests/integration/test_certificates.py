@@ -12,27 +12,28 @@ from typing import Any
 
 import pytest
 
-from cashback.certificates import service
+from cashback.bootstrap import Container
 from cashback.certificates.rules import AlreadyRedeemed
 from cashback.ledger.audit_repository import find_differences
 from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Balances, Credit, Kind, Source
-from cashback.members.repository import members
 from cashback.members.rules import Goal, Member
-from cashback.outbox import repository as outbox
 from cashback.platform.errors import InsufficientBalance
 from cashback.platform.web.identity import MemberIdentity
+from local.outbox import recent_messages
 
 AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def smartphone_member(ledger: Ledger) -> Callable[[int], MemberIdentity]:
+def smartphone_member(container: Container, ledger: Ledger) -> Callable[[int], MemberIdentity]:
+    members = container.members._members  # the repository: the member is written as it is, without bonuses
+
     def create(bonuses: int) -> MemberIdentity:
         member_id = f"it-{uuid.uuid4()}"
         phone = f"+7916{uuid.uuid4().int % 10**7:07d}"
-        members().enrol(Member(member_id=member_id, phone=phone, subscriber=True, created_at=AT))
-        members().apply(members().update(member_id, goal=Goal.SMARTPHONE))  # type: ignore[arg-type]
+        members.enrol(Member(member_id=member_id, phone=phone, subscriber=True, created_at=AT))
+        members.apply(members.update(member_id, goal=Goal.SMARTPHONE))  # type: ignore[arg-type]
         credit = Credit(
             operation_id="seed",
             transaction_id="seed",
@@ -49,15 +50,16 @@ def smartphone_member(ledger: Ledger) -> Callable[[int], MemberIdentity]:
 
 
 def test_fifty_concurrent_orders_on_one_balance_never_overspend(
-    ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
+    container: Container, ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
 ) -> None:
+    service = container.certificates
     member = smartphone_member(1_000)
     start = threading.Barrier(50)
 
     def order(i: int) -> str:
         start.wait()
         try:
-            service.issue_certificate(member, 100, f"order-{i:04d}-concurrent")
+            service.issue_certificate(member.sub, 100, f"order-{i:04d}-concurrent")
         except InsufficientBalance:
             return "refused"
         return "issued"
@@ -67,19 +69,20 @@ def test_fifty_concurrent_orders_on_one_balance_never_overspend(
 
     assert results.count("issued") == 10
     assert ledger.balances(member.sub) == Balances(available=0, written_off=1_000)
-    assert len(service.list_certificates(member, limit=200).items) == 10
-    assert len([m for m in outbox.recent(200) if m.to == member.phone]) == 10
+    assert len(service.list_certificates(member.sub, limit=200).items) == 10
+    assert len([m for m in recent_messages(200) if m.to == member.phone]) == 10
 
 
 def test_one_key_from_five_threads_gives_one_certificate(
-    ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
+    container: Container, ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
 ) -> None:
+    service = container.certificates
     member = smartphone_member(1_000)
     start = threading.Barrier(5)
 
     def order(_: int) -> Any:
         start.wait()
-        return service.issue_certificate(member, 500, "one-order-from-a-flaky-network")
+        return service.issue_certificate(member.sub, 500, "one-order-from-a-flaky-network")
 
     with ThreadPoolExecutor(max_workers=5) as pool:
         issued = list(pool.map(order, range(5)))
@@ -87,14 +90,15 @@ def test_one_key_from_five_threads_gives_one_certificate(
     assert len({(i.certificate.certificate_id, i.code) for i in issued}) == 1
     assert sum(i.created for i in issued) == 1
     assert ledger.balances(member.sub) == Balances(available=500, written_off=500)
-    assert len([m for m in outbox.recent(200) if m.to == member.phone]) == 1
+    assert len([m for m in recent_messages(200) if m.to == member.phone]) == 1
 
 
 def test_five_terminals_redeeming_one_code_at_once_redeem_it_once(
-    ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
+    container: Container, ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
 ) -> None:
+    service = container.certificates
     member = smartphone_member(5_000)
-    code = service.issue_certificate(member, 5_000, "order-for-redeem-race").code
+    code = service.issue_certificate(member.sub, 5_000, "order-for-redeem-race").code
     start = threading.Barrier(5)
 
     def redeem(i: int) -> str:
@@ -111,5 +115,5 @@ def test_five_terminals_redeeming_one_code_at_once_redeem_it_once(
         results = list(pool.map(redeem, range(5)))
 
     assert sorted(results) == ["redeemed"] + ["refused"] * 4
-    _, differences = find_differences()
+    _, differences = find_differences(container.dynamodb.client, container.settings.table("LEDGER_TABLE"))
     assert differences == []

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from bench.calls import counting_calls
-from cashback.catalog import service as catalog
-from cashback.clicks.repository import find_click
+from cashback.bootstrap import Container
 from cashback.clicks.rules import sign_link
 from tests.fixtures.handlers import LambdaContext, handler_module, sample_event
 from tests.unit.catalog.support import LINK_KEY, MEMBER, for_partner, forget_warm_state, partner
@@ -33,7 +32,10 @@ def new_partner_id() -> str:
     return f"it-{uuid.uuid4().hex[:12]}"
 
 
-def given_partner(partner_id: str, rate: str, promotion: tuple[str, timedelta, timedelta] | None = None) -> None:
+def given_partner(
+    container: Container, partner_id: str, rate: str, promotion: tuple[str, timedelta, timedelta] | None = None
+) -> None:
+    catalog = container.catalog
     catalog.put_partner(
         partner(partner_id, name=partner_id, rate_percent=Decimal(rate), tracking_url=TRACKING_PREFIX + "{click_id}"),
         actor="it",
@@ -58,13 +60,15 @@ def follow_link(partner_id: str) -> str:
 pytestmark = pytest.mark.usefixtures("clicks_db")
 
 
-def test_a_click_is_stored_with_the_rate_in_force_including_a_promotion(new_partner_id: str) -> None:
-    given_partner(new_partner_id, "7", promotion=("11", -timedelta(hours=1), timedelta(days=2)))
+def test_a_click_is_stored_with_the_rate_in_force_including_a_promotion(
+    container: Container, new_partner_id: str
+) -> None:
+    given_partner(container, new_partner_id, "7", promotion=("11", -timedelta(hours=1), timedelta(days=2)))
     announced = f"{new_partner_id}-next"
-    given_partner(announced, "7", promotion=("11", timedelta(days=6), timedelta(days=7)))
+    given_partner(container, announced, "7", promotion=("11", timedelta(days=6), timedelta(days=7)))
 
-    during = find_click(follow_link(new_partner_id))
-    before = find_click(follow_link(announced))
+    during = container.clicks.find_click(follow_link(new_partner_id))
+    before = container.clicks.find_click(follow_link(announced))
 
     assert during is not None
     assert before is not None
@@ -72,19 +76,21 @@ def test_a_click_is_stored_with_the_rate_in_force_including_a_promotion(new_part
     assert before.rate_percent == Decimal("7")
 
 
-def test_the_rate_stays_as_it_was_at_the_click_when_the_partner_changes(new_partner_id: str) -> None:
-    given_partner(new_partner_id, "7", promotion=("11", -timedelta(hours=1), timedelta(days=2)))
+def test_the_rate_stays_as_it_was_at_the_click_when_the_partner_changes(
+    container: Container, new_partner_id: str
+) -> None:
+    given_partner(container, new_partner_id, "7", promotion=("11", -timedelta(hours=1), timedelta(days=2)))
     click_id = follow_link(new_partner_id)
 
-    given_partner(new_partner_id, "3")  # the back office lowers the rate afterwards
+    given_partner(container, new_partner_id, "3")  # the back office lowers the rate afterwards
 
-    click = find_click(click_id)
+    click = container.clicks.find_click(click_id)
     assert click is not None
     assert click.rate_percent == Decimal("11")
 
 
-def test_a_warm_redirect_makes_exactly_one_write_and_no_read(new_partner_id: str) -> None:
-    given_partner(new_partner_id, "5")
+def test_a_warm_redirect_makes_exactly_one_write_and_no_read(container: Container, new_partner_id: str) -> None:
+    given_partner(container, new_partner_id, "5")
     follow_link(new_partner_id)  # the container's first redirect reads the partner once
 
     with counting_calls() as calls:
@@ -92,4 +98,4 @@ def test_a_warm_redirect_makes_exactly_one_write_and_no_read(new_partner_id: str
 
     assert calls == {"PutItem": 20}
     assert len(set(click_ids)) == 20
-    assert all(find_click(click_id) is not None for click_id in click_ids)
+    assert all(container.clicks.find_click(click_id) is not None for click_id in click_ids)

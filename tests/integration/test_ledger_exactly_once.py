@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from pynamodb.transactions import TransactWrite
 
-from cashback.ledger.repository import EntryModel, Ledger, TransactionModel, partition
+from cashback.bootstrap import Container
+from cashback.ledger.repository import Committer, EntryModel, Ledger, TransactionModel, partition
 from cashback.ledger.rules import Accrue, Balances, Credit, Kind, RecordPending, Reject, Source, Spend, Status
-from cashback.outbox import repository as outbox
-from cashback.outbox.repository import Message, MessageKind, enqueue
+from cashback.outbox.repository import Message, MessageKind
 from cashback.platform.errors import Conflict, InsufficientBalance
 
 AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -29,6 +29,12 @@ def credit(op: str, amount: int, reason: str = "welcome bonus") -> Credit:
         amount=amount,
         source=Source("bonus_rule", op),
     )
+
+
+def new_ledger(container: Container, *, commit: Committer | None = None) -> Ledger:
+    """A ledger of its own on the container's table, as a new function container would build it."""
+    table, connection = container.settings.table("LEDGER_TABLE"), container.dynamodb
+    return Ledger(table, connection) if commit is None else Ledger(table, connection, commit=commit)
 
 
 def spend(op: str, amount: int) -> Spend:
@@ -91,16 +97,18 @@ class Crash(Exception):
     pass
 
 
-def test_a_crash_before_the_commit_leaves_nothing_and_the_retry_completes(db, new_member_id: Callable[[], str]) -> None:
+def test_a_crash_before_the_commit_leaves_nothing_and_the_retry_completes(
+    container: Container, new_member_id: Callable[[], str]
+) -> None:
     member = new_member_id()
 
     def crash_before(write: TransactWrite) -> None:
         raise Crash("the container died after building the transaction")
 
     with pytest.raises(Crash):
-        Ledger(commit=crash_before).execute(member, credit("bonus:profile", 30))
+        new_ledger(container, commit=crash_before).execute(member, credit("bonus:profile", 30))
 
-    ledger = Ledger()
+    ledger = new_ledger(container)
     assert ledger.balances(member) == Balances()
     assert ledger.entries(member) == []
     assert ledger.transactions(member).items == []
@@ -110,7 +118,9 @@ def test_a_crash_before_the_commit_leaves_nothing_and_the_retry_completes(db, ne
     assert ledger.balances(member) == Balances(available=30)
 
 
-def test_a_crash_after_the_commit_is_retried_without_applying_twice(db, new_member_id: Callable[[], str]) -> None:
+def test_a_crash_after_the_commit_is_retried_without_applying_twice(
+    container: Container, new_member_id: Callable[[], str]
+) -> None:
     member = new_member_id()
 
     def crash_after(write: TransactWrite) -> None:
@@ -118,9 +128,9 @@ def test_a_crash_after_the_commit_is_retried_without_applying_twice(db, new_memb
         raise Crash("the response was lost")
 
     with pytest.raises(Crash):
-        Ledger(commit=crash_after).execute(member, credit("bonus:profile", 30))
+        new_ledger(container, commit=crash_after).execute(member, credit("bonus:profile", 30))
 
-    ledger = Ledger()
+    ledger = new_ledger(container)
     retry = ledger.execute(member, credit("bonus:profile", 30))
     assert not retry.applied
     assert ledger.balances(member) == Balances(available=30)
@@ -128,31 +138,33 @@ def test_a_crash_after_the_commit_is_retried_without_applying_twice(db, new_memb
 
 
 def test_an_outbox_message_commits_with_its_ledger_change_or_not_at_all(
-    ledger: Ledger, new_member_id: Callable[[], str]
+    container: Container, ledger: Ledger, new_member_id: Callable[[], str]
 ) -> None:
+    outbox = container.outbox
     member = new_member_id()
     ledger.execute(member, credit("seed", 500))
     message = Message(f"sms-{member}", MessageKind.SMS, {"text": "Your certificate code"}, AT, to="+79161234567")
 
     with pytest.raises(InsufficientBalance):
-        ledger.execute(member, spend("too-much", 600), attachments=[enqueue(message)])
+        ledger.execute(member, spend("too-much", 600), attachments=[outbox.enqueue(message)])
     assert outbox.find(message.message_id) is None
 
-    ledger.execute(member, spend("certificate", 500), attachments=[enqueue(message)])
+    ledger.execute(member, spend("certificate", 500), attachments=[outbox.enqueue(message)])
     assert outbox.find(message.message_id) == message
     assert ledger.balances(member) == Balances(written_off=500)
 
 
 def test_an_attachment_that_conflicts_rolls_back_the_ledger_change(
-    ledger: Ledger, new_member_id: Callable[[], str]
+    container: Container, ledger: Ledger, new_member_id: Callable[[], str]
 ) -> None:
+    outbox = container.outbox
     member = new_member_id()
     ledger.execute(member, credit("seed", 500))
     message = Message(f"dup-{member}", MessageKind.SMS, {"text": "code"}, AT, to="+79161234567")
-    ledger.execute(member, spend("first", 100), attachments=[enqueue(message)])
+    ledger.execute(member, spend("first", 100), attachments=[outbox.enqueue(message)])
 
     with pytest.raises(Conflict):
-        ledger.execute(member, spend("second", 100), attachments=[enqueue(message)])
+        ledger.execute(member, spend("second", 100), attachments=[outbox.enqueue(message)])
 
     assert ledger.balances(member) == Balances(available=400, written_off=100)
     assert ledger.transaction(member, "second") is None

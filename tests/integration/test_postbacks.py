@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cashback.claims.repository import claims
-from cashback.clicks.repository import find_click, record_click
+from cashback.bootstrap import Container
 from cashback.clicks.rules import Click
 from cashback.ledger.audit_repository import find_differences
 from cashback.ledger.repository import Ledger
@@ -21,21 +21,20 @@ from cashback.ledger.rules import Balances, Status
 from cashback.postbacks import service as postbacks
 from cashback.postbacks.networks import PostbackRequest
 from cashback.postbacks.rules import PostbackStatus
+from local.wiring import local_container
 
 SECRET = "local-admitad-secret"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-class Secrets:
-    def for_network(self, network: str) -> list[str]:
-        return [SECRET]
+@pytest.fixture
+def container(db: Any, monkeypatch: pytest.MonkeyPatch) -> Container:
+    """The local wiring, given Admitad's postback secret."""
+    monkeypatch.setenv("POSTBACK_SECRETS", json.dumps({"admitad": [SECRET]}))
+    return local_container()
 
 
-class Clicks:
-    find = staticmethod(find_click)
-
-
-def a_click(member_id: str, rate: str = "7", accrual_days: int = 30) -> Click:
+def a_click(container: Container, member_id: str, rate: str = "7", accrual_days: int = 30) -> Click:
     click = Click(
         click_id=f"it-{uuid.uuid4().hex}",
         member_id=member_id,
@@ -45,7 +44,7 @@ def a_click(member_id: str, rate: str = "7", accrual_days: int = 30) -> Click:
         accrual_days=accrual_days,
         clicked_at=NOW - timedelta(hours=2),
     )
-    record_click(click)
+    container.clicks.record(click)
     return click
 
 
@@ -65,8 +64,8 @@ def admitad(click_id: str, action_id: str, status: str, amount: str = "1999.90",
     return PostbackRequest("GET", query=query)
 
 
-def deliver(request: PostbackRequest) -> postbacks.Receipt:
-    return postbacks.receive("admitad", request, clicks=Clicks(), orphans=claims(), secrets=Secrets(), now=NOW)
+def deliver(container: Container, request: PostbackRequest) -> postbacks.Receipt:
+    return container.postbacks.receive("admitad", request, now=NOW)
 
 
 @pytest.fixture
@@ -74,17 +73,19 @@ def member(ledger: Ledger, new_member_id: Callable[[], str]) -> str:
     return new_member_id()
 
 
-def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(ledger: Ledger, member: str) -> None:
-    click = a_click(member)
+def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(
+    container: Container, ledger: Ledger, member: str
+) -> None:
+    click = a_click(container, member)
     action = uuid.uuid4().hex
 
-    first = deliver(admitad(click.click_id, action, "pending"))
+    first = deliver(container, admitad(click.click_id, action, "pending"))
     assert (first.outcome, first.status) == (postbacks.Outcome.APPLIED, "pending")
     pending = ledger.transactions(member).items
     assert [(t.status, t.amount) for t in pending] == [(Status.PENDING, 139)]
     assert pending[0].expected_at == NOW - timedelta(hours=1) + timedelta(days=30)
 
-    receipts = [deliver(admitad(click.click_id, action, "approved")) for _ in range(2)]
+    receipts = [deliver(container, admitad(click.click_id, action, "approved")) for _ in range(2)]
 
     assert [r.outcome for r in receipts] == [postbacks.Outcome.APPLIED, postbacks.Outcome.UNCHANGED]
     assert ledger.balances(member) == Balances(available=139 + 200)
@@ -92,29 +93,32 @@ def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(
     assert reasons == [("Confirmed by the partner", "accrued", 139), ("First purchase", "accrued", 200)]
 
 
-def test_the_first_purchase_bonus_comes_with_the_first_accrual_only(ledger: Ledger, member: str) -> None:
+def test_the_first_purchase_bonus_comes_with_the_first_accrual_only(
+    container: Container, ledger: Ledger, member: str
+) -> None:
     for _ in range(2):
-        deliver(admitad(a_click(member).click_id, uuid.uuid4().hex, "approved", amount="100.00"))
+        deliver(container, admitad(a_click(container, member).click_id, uuid.uuid4().hex, "approved", amount="100.00"))
     assert ledger.balances(member) == Balances(available=7 + 7 + 200)
 
 
-def test_a_decline_shows_as_rejected_with_the_reason(ledger: Ledger, member: str) -> None:
-    click = a_click(member)
+def test_a_decline_shows_as_rejected_with_the_reason(container: Container, ledger: Ledger, member: str) -> None:
+    click = a_click(container, member)
     action = uuid.uuid4().hex
-    deliver(admitad(click.click_id, action, "pending"))
-    deliver(admitad(click.click_id, action, "declined"))
+    deliver(container, admitad(click.click_id, action, "pending"))
+    deliver(container, admitad(click.click_id, action, "declined"))
 
     [txn] = ledger.transactions(member).items
     assert (txn.status, txn.reason) == (Status.REJECTED, "Declined by the partner")
     assert ledger.balances(member) == Balances()
 
 
-def test_a_decline_after_the_bonuses_were_spent_leaves_debt(ledger: Ledger, member: str) -> None:
+def test_a_decline_after_the_bonuses_were_spent_leaves_debt(container: Container, ledger: Ledger, member: str) -> None:
     from cashback.ledger.rules import Kind, Source, Spend
 
-    click = a_click(member)
+    click = a_click(container, member)
     action = uuid.uuid4().hex
-    deliver(admitad(click.click_id, action, "approved", amount="10000.00"))  # 700 + the 200 first-purchase bonus
+    approved = admitad(click.click_id, action, "approved", amount="10000.00")
+    deliver(container, approved)  # 700 + the 200 first-purchase bonus
     ledger.execute(
         member,
         Spend(
@@ -128,7 +132,7 @@ def test_a_decline_after_the_bonuses_were_spent_leaves_debt(ledger: Ledger, memb
         ),
     )
 
-    deliver(admitad(click.click_id, action, "declined"))
+    deliver(container, admitad(click.click_id, action, "declined"))
 
     assert ledger.balances(member) == Balances(available=0, written_off=900, debt=700)
 
@@ -138,16 +142,16 @@ def test_a_decline_after_the_bonuses_were_spent_leaves_debt(ledger: Ledger, memb
     [({"subid": "never-clicked"}, "unknown click id"), ({"currency": "USD"}, "currency USD is not RUB")],
 )
 def test_an_unusable_postback_is_kept_for_support_and_answered(
-    member: str, change: dict[str, Any], reason: str
+    container: Container, member: str, change: dict[str, Any], reason: str
 ) -> None:
-    click = a_click(member)
+    click = a_click(container, member)
     action = uuid.uuid4().hex
     request = admitad(click.click_id, action, "pending", **change)
 
-    receipts = [deliver(request) for _ in range(2)]
+    receipts = [deliver(container, request) for _ in range(2)]
 
     assert {r.outcome for r in receipts} == {postbacks.Outcome.KEPT_FOR_SUPPORT}
-    orphan = claims().orphan(f"admitad:{action}")
+    orphan = container.claim_repository.orphan(f"admitad:{action}")
     assert orphan is not None
     assert orphan.reason == reason
     assert orphan.raw["order_sum"] == "1999.90"
@@ -160,13 +164,13 @@ statuses = st.lists(st.sampled_from(list(PostbackStatus)), min_size=1, max_size=
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(deliveries=statuses)
 def test_random_deliveries_end_where_their_decisive_statuses_say(
-    ledger: Ledger, new_member_id: Callable[[], str], deliveries: list[PostbackStatus]
+    container: Container, ledger: Ledger, new_member_id: Callable[[], str], deliveries: list[PostbackStatus]
 ) -> None:
     member = new_member_id()
-    click = a_click(member)
+    click = a_click(container, member)
     action = uuid.uuid4().hex
     for status in deliveries:
-        deliver(admitad(click.click_id, action, status.value, amount="1000.00"))
+        deliver(container, admitad(click.click_id, action, status.value, amount="1000.00"))
 
     [purchase] = [t for t in ledger.transactions(member).items if t.kind.value == "purchase"]
     if PostbackStatus.DECLINED in deliveries:
@@ -181,5 +185,5 @@ def test_random_deliveries_end_where_their_decisive_statuses_say(
     assert ledger.balances(member) == entries
 
 
-def test_the_ledger_reconciles_after_the_postbacks(ledger: Ledger) -> None:
-    assert find_differences()[1] == []
+def test_the_ledger_reconciles_after_the_postbacks(container: Container, ledger: Ledger) -> None:
+    assert find_differences(container.dynamodb.client, container.settings.table("LEDGER_TABLE"))[1] == []

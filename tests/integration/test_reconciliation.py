@@ -8,7 +8,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 
-from cashback.ledger.audit import ListingMismatch
+from cashback.bootstrap import Container
+from cashback.ledger.audit import Difference, ListingMismatch
 from cashback.ledger.audit_repository import find_differences
 from cashback.ledger.repository import ACCOUNT_SK, AccountModel, Ledger, candidate, partition
 from cashback.ledger.rules import Accrue, Credit, Debit, Kind, RecordPending, Reject, Reprice, Source, Spend
@@ -16,6 +17,11 @@ from cashback.platform.errors import InsufficientBalance
 from ops.reconcile import main as reconcile_command
 
 AT = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def differences_of(container: Container) -> tuple[int, list[Difference | ListingMismatch]]:
+    """The audit of the container's ledger table: members checked, and every difference found."""
+    return find_differences(container.dynamodb.client, container.settings.table("LEDGER_TABLE"), 4)
 
 
 def random_operations(ledger: Ledger, members: list[str], rng: random.Random, count: int) -> None:
@@ -104,13 +110,13 @@ def random_operations(ledger: Ledger, members: list[str], rng: random.Random, co
 
 
 def test_reconciliation_is_clean_after_a_random_mix_of_operations(
-    ledger: Ledger, new_member_id: Callable[[], str]
+    container: Container, ledger: Ledger, new_member_id: Callable[[], str]
 ) -> None:
     rng = random.Random(20261124)
     members = [new_member_id() for _ in range(8)]
     random_operations(ledger, members, rng, 300)
 
-    checked, differences = find_differences()
+    checked, differences = differences_of(container)
 
     assert checked >= len(members)
     assert differences == []
@@ -130,7 +136,7 @@ def bonus(amount: int) -> Credit:
 
 
 def test_reconciliation_finds_the_difference_a_test_plants(
-    ledger: Ledger, new_member_id: Callable[[], str], capsys
+    container: Container, ledger: Ledger, new_member_id: Callable[[], str], capsys
 ) -> None:
     honest, tampered = new_member_id(), new_member_id()
     for member in (honest, tampered):
@@ -143,20 +149,22 @@ def test_reconciliation_finds_the_difference_a_test_plants(
         # Someone edits the balance by hand, bypassing the ledger.
         account.update(actions=[AccountModel.available.set(1_100)], add_version_condition=False)
 
-        _, differences = find_differences()
+        _, differences = differences_of(container)
         exit_code = reconcile_command([])
 
         assert [d.member_id for d in differences] == [tampered]
-        assert differences[0].gap.available == 1_000
+        [difference] = differences
+        assert isinstance(difference, Difference)
+        assert difference.gap.available == 1_000
         assert exit_code == 1
         assert tampered in capsys.readouterr().err
     finally:
         account.update(actions=[AccountModel.available.set(100)], add_version_condition=False)
-    assert find_differences()[1] == []
+    assert differences_of(container)[1] == []
 
 
 def test_reconciliation_finds_a_member_the_monthly_settlement_would_miss(
-    ledger: Ledger, new_member_id: Callable[[], str], capsys
+    container: Container, ledger: Ledger, new_member_id: Callable[[], str], capsys
 ) -> None:
     member = new_member_id()
     ledger.execute(
@@ -166,7 +174,7 @@ def test_reconciliation_finds_a_member_the_monthly_settlement_would_miss(
     listing = candidate(member)
     listing.delete()  # a restore or a write that bypassed the ledger lost the member's listing
     try:
-        _, found = find_differences()
+        _, found = differences_of(container)
         exit_code = reconcile_command([])
 
         assert found == [ListingMismatch(member, available=40, listed=False)]
@@ -174,4 +182,4 @@ def test_reconciliation_finds_a_member_the_monthly_settlement_would_miss(
         assert f"member {member}: not listed for settlement" in capsys.readouterr().err
     finally:
         listing.save()
-    assert find_differences()[1] == []
+    assert differences_of(container)[1] == []

@@ -7,32 +7,35 @@ members with balances behind.
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from cashback.bootstrap import Container
+from cashback.ledger.audit import Difference, ListingMismatch
 from cashback.ledger.audit_repository import find_differences
-from cashback.ledger.repository import ledger
 from cashback.ledger.rules import Balances, Credit, Debit, Kind, Source
-from cashback.members.repository import members
 from cashback.members.rules import Goal, Member
-from cashback.outbox import repository as outbox
+from cashback.platform.config import Settings
 from cashback.settlement import service as settlement
 from cashback.settlement.rules import LineOutcome
-from tests.fixtures.caches import reset_clients
+from cashback.settlement.service import SettlementQueue, SettlementService
+from local.secrets import EnvironmentSecrets
+from local.wiring import local_container
 
 MONTH = "2026-10"
 AT = datetime(2026, 10, 20, tzinfo=UTC)
 
 
 @pytest.fixture
-def own_tables(dynamodb_local: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def own_tables(dynamodb_local: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from local.template import create_tables, load_template, table_names
 
     template = load_template()
@@ -47,9 +50,21 @@ def own_tables(dynamodb_local: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator
     # Small pages and batches: a few dozen members make many pages, batches and continuations.
     monkeypatch.setattr(settlement, "PAGE_SIZE", 4)
     monkeypatch.setattr(settlement, "MEMBERS_PER_BATCH", 2)
-    reset_clients()
-    yield
-    reset_clients()
+
+
+@pytest.fixture
+def container(own_tables: None) -> Container:
+    """The local wiring on this test's own tables."""
+    return local_container()
+
+
+def wiring(queue: SettlementQueue) -> Container:
+    """The wiring of a settlement worker on this test's tables whose messages go to `queue`."""
+    return Container(Settings.from_environment(), secrets=EnvironmentSecrets(os.environ), settlement_queue=queue)
+
+
+def differences_of(container: Container) -> tuple[int, list[Difference | ListingMismatch]]:
+    return find_differences(container.dynamodb.client, container.settings.table("LEDGER_TABLE"))
 
 
 @dataclass(frozen=True)
@@ -67,20 +82,22 @@ class Seeded:
         return self.available if self.limit is None else min(self.available, self.limit)
 
 
-def seed(count: int) -> list[Seeded]:
+def seed(container: Container, count: int) -> list[Seeded]:
     rng = random.Random(5)  # not money: which members get which balances
+    members = container.members._members  # the repository: members written as they are, without bonuses
+    ledger = container.ledger
     seeded = []
     for i in range(count):
         member_id = f"it-settle-{i:03d}-{uuid.uuid4().hex[:6]}"
         goal = Goal.SMARTPHONE if i % 5 == 0 else Goal.PHONE_TOPUP
         limit = rng.choice([None, None, 0, 100, 500])
         available = rng.choice([1, 99, 350, 1_000, 2_500])
-        members().enrol(Member(member_id=member_id, phone=f"+7916{i:07d}", subscriber=True, created_at=AT))
-        members().apply(members().update(member_id, goal=goal, limit=limit))  # type: ignore[arg-type]
-        ledger().execute(member_id, _credit("seed", available))
+        members.enrol(Member(member_id=member_id, phone=f"+7916{i:07d}", subscriber=True, created_at=AT))
+        members.apply(members.update(member_id, goal=goal, limit=limit))  # type: ignore[arg-type]
+        ledger.execute(member_id, _credit("seed", available))
         debt = 0
         if i % 7 == 3:  # a reversal after the bonuses were spent leaves a debt: nothing is available
-            ledger().execute(
+            ledger.execute(
                 member_id,
                 Debit(
                     operation_id="reversal",
@@ -92,7 +109,7 @@ def seed(count: int) -> list[Seeded]:
                     source=Source("adjustment", "reversal"),
                 ),
             )
-            ledger().execute(member_id, _credit("partial-repay", 50))
+            ledger.execute(member_id, _credit("partial-repay", 50))
             available, debt = 0, 150
         seeded.append(Seeded(member_id, goal, available, limit, debt))
     return seeded
@@ -112,11 +129,14 @@ def _credit(op: str, amount: int) -> Credit:
 
 class ChaosQueue:
     """SQS as a worker sees it on a bad day: messages come back after a crash (with a higher receive
-    count) and some are delivered twice."""
+    count) and some are delivered twice. `settlement` is the service whose messages it carries."""
 
     def __init__(self, seed_value: int) -> None:
         self.pending: deque[tuple[dict[str, Any], int]] = deque()
         self.rng = random.Random(seed_value)  # not money
+        self.settlement: SettlementService = wiring(self).settlement
+        # A worker that dies after recording a page, before sending anything.
+        self._dying: SettlementService = wiring(_Nowhere()).settlement
 
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
         for message in messages:
@@ -132,14 +152,14 @@ class ChaosQueue:
             self._crash(message, receives)
             self.pending.append((message, receives + 1))  # back after the visibility timeout
             return
-        settlement.handle_message(message, self, receive_count=receives)
+        self.settlement.handle_message(message, receive_count=receives)
 
     def _crash(self, message: dict[str, Any], receives: int) -> None:
         if message["type"] == "settle":  # the worker dies after settling part of the batch
             for member_id in message["member_ids"][: len(message["member_ids"]) // 2]:
-                settlement.settle_member(message["month"], member_id, message["batch"])
+                self.settlement.settle_member(message["month"], member_id, message["batch"])
         else:  # the worker dies after recording the page, before sending anything
-            settlement.handle_message(message, _Nowhere(), receive_count=receives)
+            self._dying.handle_message(message, receive_count=receives)
 
     def drain(self, *, crash_rate: float = 0.0, limit: int | None = None) -> None:
         handled = 0
@@ -153,33 +173,33 @@ class _Nowhere:
         pass
 
 
-def assert_paid_exactly_once(seeded: list[Seeded]) -> None:
+def assert_paid_exactly_once(container: Container, seeded: list[Seeded]) -> None:
+    ledger, outbox = container.ledger, container.outbox
     for member in seeded:
-        entries = [e for e in ledger().entries(member.member_id) if e.operation_id == f"settlement:{MONTH}"]
+        entries = [e for e in ledger.entries(member.member_id) if e.operation_id == f"settlement:{MONTH}"]
         paid = -sum(int(e.d_available) for e in entries)
         assert (len(entries) if member.expected_topup else 0, paid) == (
             1 if member.expected_topup else 0,
             member.expected_topup,
         ), member
         after = member.available - member.expected_topup
-        assert ledger().balances(member.member_id).available == after
-        assert ledger().balances(member.member_id).debt == member.debt
+        assert ledger.balances(member.member_id).available == after
+        assert ledger.balances(member.member_id).debt == member.debt
         message = outbox.find(f"topup:{MONTH}:{member.member_id}")
         assert (message.body["amount"] if message else 0) == member.expected_topup
 
 
-@pytest.mark.usefixtures("own_tables")
-def test_a_run_killed_mid_way_and_resumed_pays_every_member_exactly_once() -> None:
-    seeded = seed(30)
+def test_a_run_killed_mid_way_and_resumed_pays_every_member_exactly_once(container: Container) -> None:
+    seeded = seed(container, 30)
     queue = ChaosQueue(seed_value=11)
 
-    settlement.start_settlement(MONTH, queue, now=datetime(2026, 11, 1, tzinfo=UTC))
+    queue.settlement.start_settlement(MONTH, now=datetime(2026, 11, 1, tzinfo=UTC))
     queue.drain(crash_rate=0.3, limit=25)  # then the whole thing dies
-    settlement.start_settlement(MONTH, queue)  # the operator resumes it
+    queue.settlement.start_settlement(MONTH)  # the operator resumes it
     queue.drain(crash_rate=0.2)
-    report = settlement.report(MONTH)
+    report = container.settlement.report(MONTH)
 
-    assert_paid_exactly_once(seeded)
+    assert_paid_exactly_once(container, seeded)
     paying = [m for m in seeded if m.expected_topup]
     assert (report.state.value, report.members_settled, report.bonuses_paid, report.failures) == (
         "completed",
@@ -191,53 +211,52 @@ def test_a_run_killed_mid_way_and_resumed_pays_every_member_exactly_once() -> No
     # available, so the ledger never listed them.
     assert report.skipped == len([m for m in seeded if m.available and not m.expected_topup])
     assert report.batches_done == report.batches_sent
-    assert find_differences() == (len(seeded), [])
+    assert differences_of(container) == (len(seeded), [])
 
 
-@pytest.mark.usefixtures("own_tables")
-def test_a_second_run_of_the_month_and_every_duplicate_change_nothing() -> None:
-    seeded = seed(12)
+def test_a_second_run_of_the_month_and_every_duplicate_change_nothing(container: Container) -> None:
+    seeded = seed(container, 12)
     queue = ChaosQueue(seed_value=3)
-    settlement.start_settlement(MONTH, queue)
+    queue.settlement.start_settlement(MONTH)
     queue.drain()
-    first = settlement.report(MONTH)
+    first = container.settlement.report(MONTH)
 
-    settlement.start_settlement(MONTH, queue)
+    queue.settlement.start_settlement(MONTH)
     queue.drain()
     for member in [m for m in seeded if m.available]:  # a stray duplicate of every batch, after the run is over
-        assert settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0").outcome is None
+        assert container.settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0").outcome is None
 
-    assert settlement.report(MONTH) == first
-    assert_paid_exactly_once(seeded)
-    assert find_differences() == (len(seeded), [])
+    assert container.settlement.report(MONTH) == first
+    assert_paid_exactly_once(container, seeded)
+    assert differences_of(container) == (len(seeded), [])
 
 
-@pytest.mark.usefixtures("own_tables")
-def test_a_balance_that_changed_after_the_batch_was_read_is_settled_as_it_is_now() -> None:
-    [member] = [m for m in seed(3) if m.goal is Goal.PHONE_TOPUP and m.limit is None]
+def test_a_balance_that_changed_after_the_batch_was_read_is_settled_as_it_is_now(container: Container) -> None:
+    ledger, outbox = container.ledger, container.outbox
+    [member] = [m for m in seed(container, 3) if m.goal is Goal.PHONE_TOPUP and m.limit is None]
     assert member.available == 1_000
     operation = f"settlement:{MONTH}"
-    [known] = ledger().snapshots([member.member_id], operation_id=operation, transaction_id=operation).values()
+    [known] = ledger.snapshots([member.member_id], operation_id=operation, transaction_id=operation).values()
 
-    ledger().execute(member.member_id, _credit("accrued-meanwhile", 30))
-    settled = settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0", known=known)
+    ledger.execute(member.member_id, _credit("accrued-meanwhile", 30))
+    settled = container.settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0", known=known)
 
     assert (settled.outcome, settled.amount) == (LineOutcome.SETTLED, 1_030)
-    assert ledger().balances(member.member_id) == Balances(written_off=1_030)
+    assert ledger.balances(member.member_id) == Balances(written_off=1_030)
     message = outbox.find(f"topup:{MONTH}:{member.member_id}")
     assert message is not None
     assert message.body["amount"] == 1_030
 
 
-@pytest.mark.usefixtures("own_tables")
-def test_a_member_in_debt_gets_no_top_up_and_later_accruals_repay_the_debt_first() -> None:
-    [member] = [m for m in seed(4) if m.debt]
+def test_a_member_in_debt_gets_no_top_up_and_later_accruals_repay_the_debt_first(container: Container) -> None:
+    ledger, outbox = container.ledger, container.outbox
+    [member] = [m for m in seed(container, 4) if m.debt]
     queue = ChaosQueue(seed_value=1)
-    settlement.start_settlement(MONTH, queue)
+    queue.settlement.start_settlement(MONTH)
     queue.drain()
 
-    ledger().execute(member.member_id, _credit("after-the-run", 400))
+    ledger.execute(member.member_id, _credit("after-the-run", 400))
 
     assert outbox.find(f"topup:{MONTH}:{member.member_id}") is None
-    assert ledger().balances(member.member_id) == Balances(available=250)
-    assert settlement.report(MONTH).state.value == "completed"
+    assert ledger.balances(member.member_id) == Balances(available=250)
+    assert container.settlement.report(MONTH).state.value == "completed"

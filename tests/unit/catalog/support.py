@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 
 from cashback.catalog.rules import Category, Network, Partner, Promotion
+from cashback.catalog.service import CatalogService
+from cashback.clicks.rules import Click
+from local.wiring import local_container
+from tests.fixtures.wiring import cold_start
 
 LINK_KEY = "unit-tests-link-signing-key-0123456789abcdef"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # Black Friday
@@ -18,23 +22,18 @@ MEMBER = "6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10"
 
 
 def forget_warm_state() -> None:
-    """Everything a warm container keeps: settings, tables, secrets, caches of the catalog, partners and verifier."""
-    from aws_lambda_powertools.utilities import parameters
+    """Everything a warm container keeps (settings, tables, secrets, cached catalog, partners, verifier) is
+    gone: the functions start cold."""
+    cold_start()
 
-    from cashback.catalog import repository as catalog_store
-    from cashback.catalog import service as catalog
-    from cashback.clicks import repository as click_store
-    from cashback.clicks import service as clicks
-    from cashback.platform import catalog_config
-    from cashback.platform.web import optional_member
 
-    catalog_config.catalog_settings.cache_clear()
-    catalog_store.catalog.cache_clear()
-    click_store._client.cache_clear()
-    optional_member.member_token_verifier.cache_clear()
-    catalog.forget_cached_catalog()
-    clicks.forget_cached_partners()
-    parameters.clear_caches()
+def catalog_service() -> CatalogService:
+    """The back office's catalog, as the admin function's wiring builds it."""
+    return local_container().catalog
+
+
+def find_click(click_id: str) -> Click | None:
+    return local_container().clicks.find_click(click_id)
 
 
 @pytest.fixture

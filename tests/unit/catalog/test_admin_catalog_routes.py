@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from cashback.platform.web.resolver import make_resolver
+from local.wiring import local_container
 from tests.fixtures.handlers import REPO, LambdaContext, invoke, sample_event
 from tests.unit.catalog.support import for_partner
 
@@ -40,7 +41,8 @@ def admin() -> Call:
     app.include_router(_router())
 
     def call(event: dict[str, Any]) -> tuple[int, Any]:
-        response = app.resolve(event, LambdaContext())
+        app.append_context(container=local_container())  # as the admin function's handler gives its routes
+        response = app.resolve(event, LambdaContext())  # type: ignore[arg-type]  # a duck-typed stand-in
         return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
     return call

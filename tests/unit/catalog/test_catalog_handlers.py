@@ -9,12 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bench.calls import counting_calls
-from cashback.catalog import service as catalog
 from cashback.catalog.rules import Category, GoodsRate
 from cashback.clicks.rules import verify_link
 from local import tokens
 from tests.fixtures.handlers import invoke, sample_event
-from tests.unit.catalog.support import LINK_KEY, for_partner, partner
+from tests.unit.catalog.support import LINK_KEY, catalog_service, for_partner, partner
 
 pytestmark = pytest.mark.usefixtures("catalog_tables")
 
@@ -24,7 +23,7 @@ PHONE = "+79161234567"
 
 def given_partners(*partners: object) -> None:
     for p in partners:
-        catalog.put_partner(p, actor="test")  # type: ignore[arg-type]
+        catalog_service().put_partner(p, actor="test")  # type: ignore[arg-type]
 
 
 def names(page: dict) -> list[str]:
@@ -33,15 +32,8 @@ def names(page: dict) -> list[str]:
 
 @pytest.fixture
 def local_member_tokens(monkeypatch: pytest.MonkeyPatch) -> str:
-    """Member tokens as the local gateway mints them; returns one for PHONE."""
-    from cashback.platform.web.optional_member import member_token_verifier
-
-    monkeypatch.setenv("MEMBER_TOKEN_VERIFIER", "local")
+    """Member tokens as the local gateway mints them (the local wiring checks them); returns one for PHONE."""
     monkeypatch.setenv("LOCAL_TOKEN_SECRET", LOCAL_SECRET)
-    from cashback.platform.catalog_config import catalog_settings
-
-    catalog_settings.cache_clear()
-    member_token_verifier.cache_clear()
     return tokens.mint_member(PHONE, secret=LOCAL_SECRET.encode())
 
 
@@ -106,8 +98,12 @@ def test_a_paused_partner_is_neither_listed_nor_shown() -> None:
 def test_the_listed_rate_includes_a_running_promotion() -> None:
     now = datetime.now(UTC)
     given_partners(partner("aliexpress"), partner("ozon", name="Ozon", rate_percent=Decimal("4")))
-    catalog.add_promotion("aliexpress", Decimal("11"), now - timedelta(days=1), now + timedelta(days=1), actor="test")
-    catalog.add_promotion("ozon", Decimal("8"), now + timedelta(days=6), now + timedelta(days=7), actor="test")
+    catalog_service().add_promotion(
+        "aliexpress", Decimal("11"), now - timedelta(days=1), now + timedelta(days=1), actor="test"
+    )
+    catalog_service().add_promotion(
+        "ozon", Decimal("8"), now + timedelta(days=6), now + timedelta(days=7), actor="test"
+    )
 
     _, page = invoke("catalog", sample_event("catalog-partners", query=None))
 
@@ -169,10 +165,7 @@ def test_a_member_token_adds_signed_links_to_the_stores(local_member_tokens: str
 def test_links_point_to_the_public_address_when_one_is_set(
     local_member_tokens: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cashback.platform.catalog_config import catalog_settings
-
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://cashback.example.com/")
-    catalog_settings.cache_clear()
     given_partners(partner("aliexpress"))
     event = for_partner(sample_event("catalog-partner"), "aliexpress")
     event["headers"]["authorization"] = f"Bearer {local_member_tokens}"

@@ -10,22 +10,22 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from cashback.bootstrap import Container
+from cashback.platform.config import Settings
 from cashback.platform.web.optional_member import (
     JWKS_REFRESH_SECONDS,
     CognitoVerifier,
-    LocalVerifier,
     RsaPublicKey,
-    member_token_verifier,
 )
 from local import tokens
-from tests.unit.catalog.support import forget_warm_state
+from local.tokens import LocalMemberTokens
 
 REGION, POOL, CLIENT = "eu-central-1", "eu-central-1_Example", "4k8example"
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL}"
@@ -188,52 +188,49 @@ SECRET = "local-gateway-secret-for-tests"
 
 
 def test_a_member_token_of_the_local_gateway_names_the_member() -> None:
-    token = tokens.mint_member("+79161234567", secret=SECRET.encode(), now=NOW)
-    assert LocalVerifier(SECRET.encode(), clock=lambda: NOW).member_id(token) == tokens.member_id_for("+79161234567")
+    # Given a member token the local gateway minted
+    token = tokens.mint_member("+79161234567", secret=SECRET.encode())
+    # When the local stack's verifier checks it, then it names the member
+    assert LocalMemberTokens(SECRET.encode()).member_id(token) == tokens.member_id_for("+79161234567")
 
 
 @pytest.mark.parametrize(
     "token",
     [
-        tokens.mint_member("+79161234567", secret=b"another-secret", now=NOW),  # not ours
+        tokens.mint_member("+79161234567", secret=b"another-secret"),  # not ours
         tokens.mint_member("+79161234567", secret=SECRET.encode(), now=NOW - tokens.LIFETIME_SECONDS),  # expired
-        tokens.mint_operator("admin", secret=SECRET.encode(), now=NOW),  # not a member
+        tokens.mint_operator("admin", secret=SECRET.encode()),  # not a member
         "",
         "a.b.c",
     ],
 )
 def test_other_local_tokens_are_anonymous(token: str) -> None:
-    assert LocalVerifier(SECRET.encode(), clock=lambda: NOW).member_id(token) is None
+    assert LocalMemberTokens(SECRET.encode()).member_id(token) is None
 
 
 # --- which verifier -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def settings_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
-    def verifier(**variables: str) -> Any:
-        for name in ("MEMBER_TOKEN_VERIFIER", "LOCAL_TOKEN_SECRET", "STAGE", "USER_POOL_ID", "USER_POOL_CLIENT_ID"):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        forget_warm_state()
-        return member_token_verifier()
-
-    yield verifier
-    forget_warm_state()
+def deployed(**variables: str) -> Container:
+    return Container(Settings.from_environment({"AWS_REGION": REGION, **variables}))
 
 
-def test_local_tokens_are_accepted_on_the_local_stack_and_never_in_production(
-    settings_from: Callable[..., Any],
-) -> None:
-    local = {"MEMBER_TOKEN_VERIFIER": "local", "LOCAL_TOKEN_SECRET": SECRET}
-    assert isinstance(settings_from(**local, STAGE="dev"), LocalVerifier)
-    assert settings_from(**local, STAGE="prod") is None
-    assert settings_from(MEMBER_TOKEN_VERIFIER="local") is None  # no secret: nobody is a member
-
-
-def test_cognito_is_the_default_and_needs_the_pool_and_its_app(settings_from: Callable[..., Any]) -> None:
-    verifier = settings_from(USER_POOL_ID=POOL, USER_POOL_CLIENT_ID=CLIENT)
+def test_the_deployed_wiring_checks_cognito_tokens_of_its_pool_and_app() -> None:
+    verifier = deployed(USER_POOL_ID=POOL, USER_POOL_CLIENT_ID=CLIENT).member_tokens
     assert isinstance(verifier, CognitoVerifier)
     assert verifier.issuer == ISSUER
-    assert settings_from(USER_POOL_ID=POOL) is None
+    assert verifier.client_id == CLIENT
+
+
+def test_without_its_pool_and_app_the_deployed_wiring_makes_everyone_anonymous() -> None:
+    assert deployed(USER_POOL_ID=POOL).member_tokens is None
+    assert deployed().member_tokens is None
+
+
+def test_the_deployed_wiring_never_accepts_the_local_gateways_tokens() -> None:
+    # Given a token as the local stack mints them, and a deployed function that was even given the secret
+    token = tokens.mint_member("+79161234567", secret=SECRET.encode())
+    verifier = deployed(USER_POOL_ID=POOL, USER_POOL_CLIENT_ID=CLIENT, LOCAL_TOKEN_SECRET=SECRET).member_tokens
+    # Then it is no member: only the local composition root knows local tokens
+    assert verifier is not None
+    assert verifier.member_id(token) is None

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from cashback.ledger.repository import ledger
+from cashback.bootstrap import Container
 from cashback.ledger.rules import Credit, Kind, Source
-from cashback.outbox import repository as outbox
+from local.outbox import recent_messages
 from tests.fixtures.handlers import invoke, sample_event
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
@@ -19,13 +19,13 @@ MEMBER = "6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10"  # the member of the sample even
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$")
 
 
-def member_with(bonuses: int, goal: str = "smartphone") -> None:
+def member_with(container: Container, bonuses: int, goal: str = "smartphone") -> None:
     status, _ = invoke("members", sample_event("members-enrol", body=None))
     assert status in (200, 201)
     status, _ = invoke("members", sample_event("members-update", body={"goal": goal}))
     assert status == 200
     if bonuses:
-        ledger().execute(
+        container.ledger.execute(
             MEMBER,
             Credit(
                 operation_id="seed",
@@ -48,17 +48,21 @@ def order(denomination: Any, key: str | None = "order-0001-abcdef") -> tuple[int
     return invoke("certificates", event)
 
 
-def redeem(code: str, price: str = "59990.00", item: str = "smartphone", store: str = "store-1", order_id: str = "o-1"):  # type: ignore[no-untyped-def]
+def redeem(
+    code: str, price: str = "59990.00", item: str = "smartphone", store: str = "store-1", order_id: str = "o-1"
+) -> tuple[int, Any]:
     body = {"code": code, "store_id": store, "order_id": order_id, "price": price, "item": item}
     return invoke("certificates", sample_event("certificates-redeem", body=body))
 
 
-def available() -> int:
-    return ledger().balances(MEMBER).available
+def available(container: Container) -> int:
+    return container.ledger.balances(MEMBER).available
 
 
-def test_a_smartphone_member_buys_a_certificate_and_gets_its_code_by_sms() -> None:
-    member_with(1_200)
+def test_a_smartphone_member_buys_a_certificate_and_gets_its_code_by_sms(
+    moto_tables: dict[str, str], container: Container
+) -> None:
+    member_with(container, 1_200)
 
     status, certificate = order(500)
 
@@ -66,32 +70,34 @@ def test_a_smartphone_member_buys_a_certificate_and_gets_its_code_by_sms() -> No
     assert certificate["denomination"] == 500
     assert certificate["status"] == "issued"
     assert CODE.match(certificate["code"])
-    assert available() == 700
-    [sms] = [m for m in outbox.recent() if m.kind.value == "sms"]
+    assert available(container) == 700
+    [sms] = [m for m in recent_messages() if m.kind.value == "sms"]
     assert (sms.to, sms.body["code"]) == ("+79161234567", certificate["code"])
-    [spent] = [t for t in ledger().transactions(MEMBER).items if t.kind is Kind.CERTIFICATE]
+    [spent] = [t for t in container.ledger.transactions(MEMBER).items if t.kind is Kind.CERTIFICATE]
     assert (spent.amount, spent.status.value) == (500, "written_off")
 
 
-def test_a_retry_with_the_same_key_returns_the_same_certificate_and_spends_once() -> None:
-    member_with(1_200)
+def test_a_retry_with_the_same_key_returns_the_same_certificate_and_spends_once(
+    moto_tables: dict[str, str], container: Container
+) -> None:
+    member_with(container, 1_200)
 
     first = order(500)
     again = order(500)
 
     assert first == again
-    assert available() == 700
-    assert len([m for m in outbox.recent() if m.kind.value == "sms"]) == 1
+    assert available(container) == 700
+    assert len([m for m in recent_messages() if m.kind.value == "sms"]) == 1
 
 
-def test_the_same_key_for_another_denomination_is_refused() -> None:
-    member_with(1_200)
+def test_the_same_key_for_another_denomination_is_refused(moto_tables: dict[str, str], container: Container) -> None:
+    member_with(container, 1_200)
     order(500)
 
     status, error = order(1_000)
 
     assert (status, error["error"]["code"]) == (409, "idempotency_key_reused")
-    assert available() == 700
+    assert available(container) == 700
 
 
 @pytest.mark.parametrize(
@@ -107,19 +113,27 @@ def test_the_same_key_for_another_denomination_is_refused() -> None:
     ],
 )
 def test_orders_that_cannot_be_served_change_nothing(
-    goal: str, bonuses: int, denomination: Any, key: str | None, expected: tuple[int, str]
+    moto_tables: dict[str, str],
+    container: Container,
+    goal: str,
+    bonuses: int,
+    denomination: Any,
+    key: str | None,
+    expected: tuple[int, str],
 ) -> None:
-    member_with(bonuses, goal)
+    member_with(container, bonuses, goal)
 
     status, error = order(denomination, key)
 
     assert (status, error["error"]["code"]) == expected
-    assert available() == bonuses
-    assert [m for m in outbox.recent() if m.kind.value == "sms"] == []
+    assert available(container) == bonuses
+    assert [m for m in recent_messages() if m.kind.value == "sms"] == []
 
 
-def test_the_list_shows_codes_masked_newest_first_a_page_at_a_time() -> None:
-    member_with(2_000)
+def test_the_list_shows_codes_masked_newest_first_a_page_at_a_time(
+    moto_tables: dict[str, str], container: Container
+) -> None:
+    member_with(container, 2_000)
     _, first = order(500, "order-0001-abcdef")
     _, second = order(1_000, "order-0002-abcdef")
 
@@ -139,21 +153,19 @@ def test_the_list_shows_codes_masked_newest_first_a_page_at_a_time() -> None:
         assert end == {"items": [], "next_cursor": None}
 
 
-def test_the_code_is_stored_only_as_a_hash() -> None:
+def test_the_code_is_stored_only_as_a_hash(moto_tables: dict[str, str], container: Container) -> None:
     import boto3
 
-    member_with(1_200)
+    member_with(container, 1_200)
     _, certificate = order(500)
 
-    from cashback.platform.config import settings
-
-    items = boto3.client("dynamodb").scan(TableName=settings().ledger_table)["Items"]
+    items = boto3.client("dynamodb").scan(TableName=container.settings.table("LEDGER_TABLE"))["Items"]
     raw = certificate["code"].replace("-", "")
     assert not any(certificate["code"] in str(item) or raw in str(item) for item in items)
 
 
-def test_a_store_redeems_a_certificate_once_for_a_smartphone() -> None:
-    member_with(6_000)
+def test_a_store_redeems_a_certificate_once_for_a_smartphone(moto_tables: dict[str, str], container: Container) -> None:
+    member_with(container, 6_000)
     _, certificate = order(5_000)
 
     status, redeemed = redeem(certificate["code"].lower().replace("-", " "), price="3999.90")
@@ -168,8 +180,8 @@ def test_a_store_redeems_a_certificate_once_for_a_smartphone() -> None:
     assert listed["items"][0]["status"] == "redeemed"
 
 
-def test_a_price_above_the_denomination_uses_all_of_it() -> None:
-    member_with(1_000)
+def test_a_price_above_the_denomination_uses_all_of_it(moto_tables: dict[str, str], container: Container) -> None:
+    member_with(container, 1_000)
     _, certificate = order(1_000)
 
     assert redeem(certificate["code"], price="59990.00") == (
@@ -178,8 +190,8 @@ def test_a_price_above_the_denomination_uses_all_of_it() -> None:
     )
 
 
-def test_only_a_smartphone_may_be_paid_with_a_certificate() -> None:
-    member_with(1_000)
+def test_only_a_smartphone_may_be_paid_with_a_certificate(moto_tables: dict[str, str], container: Container) -> None:
+    member_with(container, 1_000)
     _, certificate = order(500)
 
     status, error = redeem(certificate["code"], item="headphones")
@@ -188,8 +200,10 @@ def test_only_a_smartphone_may_be_paid_with_a_certificate() -> None:
     assert redeem(certificate["code"])[0] == 200
 
 
-def test_guessing_codes_locks_the_store_out_and_not_the_others() -> None:
-    member_with(1_000)
+def test_guessing_codes_locks_the_store_out_and_not_the_others(
+    moto_tables: dict[str, str], container: Container
+) -> None:
+    member_with(container, 1_000)
     _, certificate = order(500)
 
     guesses = [redeem(f"AAAA-AAAA-AAA{i}-0", store="store-guess")[0] for i in range(10)]

@@ -12,12 +12,19 @@ import boto3
 import pytest
 
 from bench.calls import counting_calls
-from cashback.catalog import service as catalog
+from cashback.bootstrap import Container
 from cashback.catalog.rules import Network
-from cashback.clicks.repository import find_click
 from cashback.clicks.rules import sign_link
 from tests.fixtures.handlers import LambdaContext, handler_module, invoke, sample_event
-from tests.unit.catalog.support import LINK_KEY, MEMBER, for_partner, forget_warm_state, partner
+from tests.fixtures.wiring import use_container
+from tests.unit.catalog.support import (
+    LINK_KEY,
+    MEMBER,
+    catalog_service,
+    find_click,
+    for_partner,
+    partner,
+)
 
 pytestmark = pytest.mark.usefixtures("catalog_tables")
 
@@ -40,8 +47,10 @@ def go(partner_id: str = "aliexpress", token: str | None = None) -> dict[str, An
 
 def given_aliexpress_on_black_friday() -> None:
     now = datetime.now(UTC)
-    catalog.put_partner(partner("aliexpress"), actor="test")
-    catalog.add_promotion("aliexpress", Decimal("11"), now - timedelta(days=1), now + timedelta(days=1), actor="test")
+    catalog_service().put_partner(partner("aliexpress"), actor="test")
+    catalog_service().add_promotion(
+        "aliexpress", Decimal("11"), now - timedelta(days=1), now + timedelta(days=1), actor="test"
+    )
 
 
 def test_following_a_link_records_the_click_and_goes_to_the_store() -> None:
@@ -104,7 +113,7 @@ def test_a_link_that_cannot_be_trusted_goes_to_sign_in_and_records_nothing(token
 
 @pytest.mark.parametrize("partner_id", ["nobody", "paused", "AliExpress", "x" * 100])
 def test_an_unknown_or_paused_partner_is_404(partner_id: str) -> None:
-    catalog.put_partner(partner("paused", active=False), actor="test")
+    catalog_service().put_partner(partner("paused", active=False), actor="test")
 
     response = go(partner_id, token=link(partner_id))
 
@@ -139,7 +148,7 @@ def test_the_signing_key_comes_from_secrets_manager_in_aws(monkeypatch: pytest.M
     arn = boto3.client("secretsmanager").create_secret(Name="cashback/link-signing", SecretString=key)["ARN"]
     monkeypatch.setenv("LINK_SIGNING_SECRET_ARN", arn)
     monkeypatch.delenv("LINK_SIGNING_SECRET")
-    forget_warm_state()
+    use_container(handler_module("clicks"), Container.from_environment())  # the deployed wiring, on moto
     given_aliexpress_on_black_friday()
 
     assert go(token=link(key=key))["headers"]["Location"].startswith(TRACKING)

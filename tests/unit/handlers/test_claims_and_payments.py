@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cashback.catalog import service as catalog
+from cashback.bootstrap import Container
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
 from tests.unit.catalog.support import partner
 
@@ -17,9 +17,9 @@ OLD_ORDER = (datetime.now(UTC) - timedelta(days=60)).date().isoformat()
 
 
 @pytest.fixture(autouse=True)
-def enrolled_member_and_partner(moto_tables: dict[str, str]) -> None:
+def enrolled_member_and_partner(moto_tables: dict[str, str], container: Container) -> None:
     invoke("members", sample_event("members-enrol"))
-    catalog.put_partner(partner("lamoda", name="Lamoda", accrual_days=30), actor="test")
+    container.catalog.put_partner(partner("lamoda", name="Lamoda", accrual_days=30), actor="test")
 
 
 def file_claim(**changes: Any) -> tuple[int, Any]:

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cashback.outbox import repository as outbox
+from cashback.bootstrap import Container
+from local.outbox import recent_messages
 from tests.fixtures.handlers import invoke, sample_event
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
@@ -17,10 +18,8 @@ OUTSIDER = {"sub": "sub-outsider", "phone_number": "+79031112233"}
 
 @pytest.fixture(autouse=True)
 def subscriber_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cashback.platform import config
-
+    # Set before any container of the test is built: each reads its settings once.
     monkeypatch.setenv("SUBSCRIBER_RANGES", "+7916,+7915")
-    config.settings.cache_clear()
 
 
 def enrol(claims: dict | None = None, **body: object) -> dict:
@@ -41,7 +40,7 @@ def bonuses(claims: dict | None = None) -> list[tuple[int, str]]:
 
 
 def sent_code(to: str) -> str:
-    [message] = [m for m in outbox.recent() if m.to == to]
+    [message] = [m for m in recent_messages() if m.to == to]
     return str(message.body["code"])
 
 
@@ -246,10 +245,8 @@ def test_bad_settings_are_refused_and_change_nothing(body: dict) -> None:
     assert bonuses() == []
 
 
-def test_the_first_purchase_bonus_is_credited_once() -> None:
-    from cashback.members.service import credit_first_purchase
-
+def test_the_first_purchase_bonus_is_credited_once(moto_tables: dict[str, str], container: Container) -> None:
     member = enrol()
-    outcomes = [credit_first_purchase(member["member_id"]) for _ in range(3)]
+    outcomes = [container.members.credit_first_purchase(member["member_id"]) for _ in range(3)]
     assert [o.applied for o in outcomes] == [True, False, False]
     assert bonuses() == [(200, "First purchase")]

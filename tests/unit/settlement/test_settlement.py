@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,11 +13,16 @@ from typing import Any
 import boto3
 import pytest
 
+from cashback.bootstrap import Container
 from cashback.ledger.calendar import MOSCOW
-from cashback.ledger.repository import ledger
 from cashback.ledger.rules import Credit, Kind, Source, Spend, Status
-from cashback.outbox import repository as outbox
+from cashback.platform.config import Settings
+from cashback.settlement import service as settlement
+from cashback.settlement.service import SettlementService, SqsQueue
+from local.outbox import recent_messages
+from local.secrets import EnvironmentSecrets
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
+from tests.fixtures.wiring import use_container
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
 
@@ -24,13 +30,23 @@ MONTH = "2026-10"
 
 
 @pytest.fixture
-def queue_url(monkeypatch: pytest.MonkeyPatch) -> str:
+def queue_url(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
     url = boto3.client("sqs").create_queue(QueueName=f"settlement-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     monkeypatch.setenv("SETTLEMENT_QUEUE_URL", url)
+    # The start and the worker are wired as in AWS, to the queue (the local wiring would settle in process):
+    # messages wait on it until `drain` feeds them to the worker.
+    for function in ("settlement_start", "settlement_worker"):
+        queue = SqsQueue(url)
+        use_container(
+            handler_module(function),
+            Container(Settings.from_environment(), secrets=EnvironmentSecrets(os.environ), settlement_queue=queue),
+        )
     return url
 
 
-def member(sub: str, phone: str, bonuses: int, goal: str = "phone_topup", limit: int | None = None) -> str:
+def member(
+    container: Container, sub: str, phone: str, bonuses: int, goal: str = "phone_topup", limit: int | None = None
+) -> str:
     claims = {"sub": sub, "phone_number": phone}
     assert invoke("members", sample_event("members-enrol", body=None, claims=claims))[0] in (200, 201)
     change: dict[str, Any] = {"goal": goal}
@@ -38,7 +54,7 @@ def member(sub: str, phone: str, bonuses: int, goal: str = "phone_topup", limit:
         change["monthly_writeoff_limit"] = limit
     assert invoke("members", sample_event("members-update", body=change, claims=claims))[0] == 200
     if bonuses:
-        ledger().execute(sub, credit("seed", bonuses))
+        container.ledger.execute(sub, credit("seed", bonuses))
     return sub
 
 
@@ -86,14 +102,16 @@ def report(month: str = MONTH) -> tuple[int, Any]:
 
 
 def topups() -> dict[str, dict[str, Any]]:
-    return {m.to or "": m.body for m in outbox.recent(200) if m.kind.value == "topup_requested"}
+    return {m.to or "": m.body for m in recent_messages(200) if m.kind.value == "topup_requested"}
 
 
-def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_members(queue_url: str) -> None:
-    anna = member("m-anna", "+79161110001", 350)
-    boris = member("m-boris", "+79161110002", 1_000, limit=300)
-    member("m-vera", "+79161110003", 800, goal="smartphone")
-    member("m-gleb", "+79161110004", 0)  # nothing accrued: never enumerated
+def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_members(
+    moto_tables: dict[str, str], queue_url: str, container: Container
+) -> None:
+    anna = member(container, "m-anna", "+79161110001", 350)
+    boris = member(container, "m-boris", "+79161110002", 1_000, limit=300)
+    member(container, "m-vera", "+79161110003", 800, goal="smartphone")
+    member(container, "m-gleb", "+79161110004", 0)  # nothing accrued: never enumerated
 
     status, started = start()
     drain(queue_url)
@@ -112,9 +130,9 @@ def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_mem
         "+79161110001": {"topup_id": f"topup:{MONTH}:m-anna", "phone": "+79161110001", "amount": 350, "month": MONTH},
         "+79161110002": {"topup_id": f"topup:{MONTH}:m-boris", "phone": "+79161110002", "amount": 300, "month": MONTH},
     }
-    assert ledger().balances(anna).available == 0
-    assert ledger().balances(boris).available == 700
-    settled = ledger().transaction(anna, f"settlement:{MONTH}")
+    assert container.ledger.balances(anna).available == 0
+    assert container.ledger.balances(boris).available == 700
+    settled = container.ledger.transaction(anna, f"settlement:{MONTH}")
     assert settled is not None
     assert (settled.status, settled.amount, settled.reason) == (
         Status.WRITTEN_OFF,
@@ -123,23 +141,26 @@ def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_mem
     )
 
 
-def listed() -> set[str]:
-    from cashback.settlement.repository import settlements
+def listed(container: Container) -> set[str]:
+    from cashback.settlement.repository import SettlementRepository
     from cashback.settlement.rules import SHARDS
 
-    return {member_id for shard in range(SHARDS) for member_id in settlements().candidates(shard, None, 100)[0]}
+    settlements = SettlementRepository(container.settings.table("LEDGER_TABLE"), container.dynamodb)
+    return {member_id for shard in range(SHARDS) for member_id in settlements.candidates(shard, None, 100)[0]}
 
 
-def test_the_run_lists_exactly_the_members_with_bonuses_available() -> None:
-    anna = member("m-anna", "+79161110001", 350)
-    member("m-gleb", "+79161110002", 0)
-    assert listed() == {anna}
+def test_the_run_lists_exactly_the_members_with_bonuses_available(
+    moto_tables: dict[str, str], container: Container
+) -> None:
+    anna = member(container, "m-anna", "+79161110001", 350)
+    member(container, "m-gleb", "+79161110002", 0)
+    assert listed(container) == {anna}
 
-    ledger().execute(anna, spend_all(350))  # a certificate takes everything
-    assert listed() == set()
+    container.ledger.execute(anna, spend_all(350))  # a certificate takes everything
+    assert listed(container) == set()
 
-    ledger().execute(anna, credit("later", 40))
-    assert listed() == {anna}
+    container.ledger.execute(anna, credit("later", 40))
+    assert listed(container) == {anna}
 
 
 def spend_all(amount: int) -> Spend:
@@ -166,9 +187,11 @@ def credit(operation_id: str, amount: int) -> Credit:
     )
 
 
-def test_every_message_delivered_twice_and_the_run_started_again_change_nothing(queue_url: str) -> None:
-    member("m-anna", "+79161110001", 350)
-    member("m-boris", "+79161110002", 1_000, limit=300)
+def test_every_message_delivered_twice_and_the_run_started_again_change_nothing(
+    moto_tables: dict[str, str], queue_url: str, container: Container
+) -> None:
+    member(container, "m-anna", "+79161110001", 350)
+    member(container, "m-boris", "+79161110002", 1_000, limit=300)
 
     start()
     drain(queue_url, duplicate=True)
@@ -180,8 +203,10 @@ def test_every_message_delivered_twice_and_the_run_started_again_change_nothing(
     assert sorted(b["amount"] for b in topups().values()) == [300, 350]
 
 
-def test_the_schedule_settles_the_month_that_has_just_ended_without_a_queue_locally() -> None:
-    member("m-anna", "+79161110001", 120)
+def test_the_schedule_settles_the_month_that_has_just_ended_without_a_queue_locally(
+    moto_tables: dict[str, str], container: Container
+) -> None:
+    member(container, "m-anna", "+79161110001", 120)
 
     result = handler_module("settlement_start").lambda_handler(
         json.loads((REPO / "events" / "settlement-schedule.json").read_text()), LambdaContext()
@@ -204,25 +229,23 @@ def test_a_month_never_run_has_no_report() -> None:
 
 
 def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
-    queue_url: str, monkeypatch: pytest.MonkeyPatch
+    moto_tables: dict[str, str], queue_url: str, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cashback.settlement import service as settlement
+    member(container, "m-anna", "+79161110001", 350)
+    member(container, "m-boris", "+79161110002", 200)
+    original = SettlementService.settle_member
 
-    member("m-anna", "+79161110001", 350)
-    member("m-boris", "+79161110002", 200)
-    original = settlement.settle_member
-
-    def flaky(month: str, member_id: str, batch: str, **kw: Any) -> Any:
+    def flaky(self: SettlementService, month: str, member_id: str, batch: str, **kw: Any) -> Any:
         if member_id == "m-boris":
             raise RuntimeError("billing is down")
-        return original(month, member_id, batch, **kw)
+        return original(self, month, member_id, batch, **kw)
 
-    monkeypatch.setattr(settlement, "settle_member", flaky)
+    monkeypatch.setattr(SettlementService, "settle_member", flaky)
     monkeypatch.setattr(settlement, "MAX_RECEIVES", 1)  # the first receive is the last one
     start()
     drain(queue_url)
     _, failed = report()
-    monkeypatch.setattr(settlement, "settle_member", original)
+    monkeypatch.setattr(SettlementService, "settle_member", original)
     start()  # resumed: a new attempt for the failed member only
     drain(queue_url)
     _, resumed = report()
@@ -236,15 +259,15 @@ def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
     )
 
 
-def test_a_failing_batch_is_reported_to_sqs_for_a_retry(queue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cashback.settlement import service as settlement
-
-    member("m-anna", "+79161110001", 350)
+def test_a_failing_batch_is_reported_to_sqs_for_a_retry(
+    moto_tables: dict[str, str], queue_url: str, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member(container, "m-anna", "+79161110001", 350)
 
     def broken(*args: Any, **kw: Any) -> Any:
         raise RuntimeError("throttled")
 
-    monkeypatch.setattr(settlement, "settle_member", broken)
+    monkeypatch.setattr(SettlementService, "settle_member", broken)
     start()
     sqs, settles, failures = boto3.client("sqs"), [], []
     while got := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):

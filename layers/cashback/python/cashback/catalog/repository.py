@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -24,13 +23,13 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from cashback.catalog.rules import Category, GoodsRate, Network, Partner, Promotion, search_key
 from cashback.platform import dynamodb as tables
-from cashback.platform.catalog_config import catalog_settings
 from cashback.platform.errors import Conflict
 
 PARTNER_SK = "PARTNER"
@@ -150,9 +149,11 @@ MODELS: tuple[type[Model], ...] = (PartnerModel,)
 Change = Callable[[Partner | None], Partner]
 
 
-class Catalog:
-    def __init__(self) -> None:
-        tables.bind(MODELS, catalog_settings().table("CATALOG_TABLE"))
+class CatalogRepository:
+    def __init__(self, table_name: str, connection: Connection) -> None:
+        self._table_name = table_name
+        self._connection = connection
+        tables.bind(MODELS, table_name)
 
     def get(self, partner_id: str) -> Partner | None:
         try:
@@ -197,8 +198,3 @@ class Catalog:
                 batch.save(PartnerModel.from_domain(partner, actor=actor, at=at))
                 written += 1
         return written
-
-
-@lru_cache(maxsize=1)
-def catalog() -> Catalog:
-    return Catalog()

@@ -175,17 +175,3 @@ class PromotionCreated(BaseModel):
             starts_at=promotion.starts_at,
             ends_at=promotion.ends_at,
         )
-
-
-# --- going to a store -------------------------------------------------------------------------------------
-
-
-class ClickRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    partner_id: StrictStr = Field(min_length=1, max_length=64)
-
-
-class ClickOut(BaseModel):
-    click_id: str
-    redirect_url: str = Field(description="The partner's tracking link carrying the click id: open it.")

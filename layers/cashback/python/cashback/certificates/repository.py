@@ -11,17 +11,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from cashback.certificates.rules import AlreadyRedeemed, Certificate, CertificateStatus, Redemption
+from cashback.certificates.rules import AlreadyRedeemed, Certificate, CertificateStatus, CodeRecord, Redemption
 from cashback.ledger.repository import Attachment, partition
 from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
 from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 CERTIFICATE_PREFIX = "CERTIFICATE#"
@@ -31,6 +30,11 @@ FAILS_SK = "COUNT"
 
 def certificate_sk(created_at: datetime, certificate_id: str) -> str:
     return f"{CERTIFICATE_PREFIX}{created_at.isoformat()}#{certificate_id}"
+
+
+def _issued_at(sk: str) -> datetime:
+    created_at, _, _ = sk.removeprefix(CERTIFICATE_PREFIX).rpartition("#")
+    return datetime.fromisoformat(created_at)
 
 
 class CertificateModel(Model):
@@ -93,9 +97,11 @@ class FailedAttemptsModel(Model):
 MODELS: tuple[type[Model], ...] = (CertificateModel, CertificateCodeModel, FailedAttemptsModel)
 
 
-class Certificates:
-    def __init__(self) -> None:
-        tables.bind(MODELS, settings().ledger_table)
+class CertificateRepository:
+    def __init__(self, table_name: str, connection: Connection) -> None:
+        self._table_name = table_name
+        self._connection = connection
+        tables.bind(MODELS, table_name)
 
     # --- issuing ------------------------------------------------------------------------------------
 
@@ -155,19 +161,32 @@ class Certificates:
 
     # --- redeeming ----------------------------------------------------------------------------------
 
-    def by_code(self, lookup_hash: str) -> CertificateCodeModel | None:
+    def by_code(self, lookup_hash: str) -> CodeRecord | None:
         try:
-            return CertificateCodeModel.get(f"{CODE_SK}#{lookup_hash}", CODE_SK, consistent_read=True)
+            found = CertificateCodeModel.get(f"{CODE_SK}#{lookup_hash}", CODE_SK, consistent_read=True)
         except DoesNotExist:
             return None
+        redemption = None
+        if found.store_id is not None and found.order_id is not None:
+            discount, forfeited = int(found.discount or 0), int(found.forfeited or 0)
+            redemption = Redemption(found.certificate_id, discount, forfeited, found.store_id, found.order_id)
+        return CodeRecord(
+            lookup_hash=lookup_hash,
+            certificate_id=found.certificate_id,
+            member_id=found.member_id,
+            issued_at=_issued_at(found.member_sk),
+            denomination=int(found.denomination),
+            status=CertificateStatus(found.status),
+            redemption=redemption,
+        )
 
-    def redeem(self, found: CertificateCodeModel, redemption: Redemption, price: str, at: datetime, by: str) -> None:
+    def redeem(self, found: CodeRecord, redemption: Redemption, price: str, at: datetime, by: str) -> None:
         """Marks the certificate redeemed, once: the lookup record's status is the condition."""
         redeemed = CertificateStatus.REDEEMED.value
         try:
-            with TransactWrite(connection=tables.connection()) as write:
+            with TransactWrite(connection=self._connection) as write:
                 write.update(
-                    CertificateCodeModel(found.pk, found.sk),
+                    CertificateCodeModel(f"{CODE_SK}#{found.lookup_hash}", CODE_SK),
                     [
                         CertificateCodeModel.status.set(redeemed),
                         CertificateCodeModel.store_id.set(redemption.store_id),
@@ -181,7 +200,7 @@ class Certificates:
                     condition=CertificateCodeModel.status == CertificateStatus.ISSUED.value,
                 )
                 write.update(
-                    CertificateModel(partition(found.member_id), found.member_sk),
+                    CertificateModel(partition(found.member_id), certificate_sk(found.issued_at, found.certificate_id)),
                     [CertificateModel.status.set(redeemed), CertificateModel.redeemed_at.set(at)],
                     condition=CertificateModel.sk.exists(),
                 )
@@ -207,8 +226,3 @@ class Certificates:
                     FailedAttemptsModel.expires_at.set(int((expires + timedelta(minutes=1)).timestamp())),
                 ]
             )
-
-
-@lru_cache(maxsize=1)
-def certificates() -> Certificates:
-    return Certificates()

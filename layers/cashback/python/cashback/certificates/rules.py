@@ -88,6 +88,25 @@ class Redemption:
     order_id: str
 
 
+@dataclass(frozen=True)
+class CodeRecord:
+    """What a terminal's code leads to: the certificate behind a code's lookup hash, and its redemption if any."""
+
+    lookup_hash: str
+    certificate_id: str
+    member_id: str
+    issued_at: datetime
+    denomination: Bonus
+    status: CertificateStatus
+    redemption: Redemption | None = None
+
+    def same_order(self, store_id: str, order_id: str) -> bool:
+        return self.redemption is not None and (self.redemption.store_id, self.redemption.order_id) == (
+            store_id,
+            order_id,
+        )
+
+
 def check_denomination(denomination: object) -> Bonus:
     if isinstance(denomination, bool) or not isinstance(denomination, int) or denomination not in DENOMINATIONS:
         allowed = ", ".join(str(d) for d in DENOMINATIONS)

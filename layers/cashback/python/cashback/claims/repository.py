@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from cashback.claims.rules import Claim, ClaimState, Orphan
 from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
-from cashback.platform.errors import Conflict, NotFound
+from cashback.platform.errors import Conflict
 from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 
@@ -112,9 +111,11 @@ def _listed(at: datetime, item_id: str) -> str:
     return f"{at.isoformat()}#{item_id}"
 
 
-class Claims:
-    def __init__(self) -> None:
-        tables.bind((ClaimModel,), settings().claims_table)
+class ClaimRepository:
+    def __init__(self, table_name: str, connection: Connection) -> None:
+        self._table_name = table_name
+        self._connection = connection
+        tables.bind((ClaimModel,), table_name)
 
     # --- orphans ----------------------------------------------------------------------------------
 
@@ -209,8 +210,10 @@ class Claims:
         page = self._page(ClaimModel.by_owner, owner, "owner", limit, cursor)
         return Page([m.to_claim() for m in page.items], page.next_cursor)
 
-    def queue(self, state: ClaimState, limit: int | None, cursor: str | None) -> Page[ClaimModel]:
-        return self._page(ClaimModel.by_state, state.value, "state", limit, cursor)
+    def queue(self, state: ClaimState, limit: int | None, cursor: str | None) -> Page[Claim | Orphan]:
+        page = self._page(ClaimModel.by_state, state.value, "state", limit, cursor)
+        items: list[Claim | Orphan] = [m.to_orphan() if m.kind == "orphan" else m.to_claim() for m in page.items]
+        return Page(items, page.next_cursor)
 
     def _page(self, index: Any, key: str, key_name: str, limit: int | None, cursor: str | None) -> Page[ClaimModel]:
         position = decode_cursor(cursor, ("pk", "sk", "listed"))
@@ -222,15 +225,3 @@ class Claims:
         last = query.last_evaluated_key
         next_cursor = encode_cursor({k: last[k]["S"] for k in ("pk", "sk", "listed")}) if last else None
         return Page(items, next_cursor)
-
-
-@lru_cache(maxsize=1)
-def claims() -> Claims:
-    return Claims()
-
-
-def require_claim(claim_id: str) -> Claim:
-    claim = claims().claim(claim_id)
-    if claim is None:
-        raise NotFound(f"there is no claim {claim_id}", code="claim_not_found")
-    return claim

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from cashback.claims.rules import Claim, ClaimState, Resolution
+from cashback.claims.rules import Claim, ClaimState, Orphan, Resolution
 
 
 class NewClaim(BaseModel):
@@ -69,9 +68,9 @@ class QueuePage(BaseModel):
     next_cursor: str | None
 
 
-def queue_item(model: Any) -> QueueItem:
-    if model.kind == "orphan":
-        orphan = model.to_orphan()
+def queue_item(item: Claim | Orphan) -> QueueItem:
+    if isinstance(item, Orphan):
+        orphan = item
         return QueueItem(
             kind="orphan",
             id=orphan.orphan_id,
@@ -83,7 +82,7 @@ def queue_item(model: Any) -> QueueItem:
             order_amount=orphan.details.get("order_amount"),
             details=orphan.details,
         )
-    claim = model.to_claim()
+    claim = item
     return QueueItem(
         kind="claim",
         id=claim.claim_id,

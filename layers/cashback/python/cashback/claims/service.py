@@ -8,131 +8,166 @@ from decimal import Decimal
 
 from ulid import ULID
 
-from cashback.catalog.repository import catalog
-from cashback.claims.repository import claims, require_claim
-from cashback.claims.rules import Claim, ClaimState, Resolution, check_claimable
-from cashback.clicks.repository import find_click, record_click
+from cashback.catalog.service import CatalogService
+from cashback.claims.repository import ClaimRepository
+from cashback.claims.rules import Claim, ClaimState, Orphan, Resolution, check_claimable
 from cashback.clicks.rules import Click
+from cashback.clicks.service import ClickService
 from cashback.ledger.money import parse_amount
-from cashback.ledger.repository import ledger
+from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Credit, Kind, Source
-from cashback.members.repository import members
+from cashback.members.service import MemberService
 from cashback.platform.errors import Conflict, InvalidInput, NotFound
 from cashback.platform.pagination import Page
-from cashback.postbacks import service as postbacks
 from cashback.postbacks.rules import Postback, PostbackStatus, transaction_id
+from cashback.postbacks.service import PostbackService
 
 
-def file_claim(
-    member_id: str, partner_id: str, order_id: str, order_date: date, order_amount: str, *, now: datetime | None = None
-) -> Claim:
-    now = now or datetime.now(UTC)
-    members().require(member_id)
-    partner = catalog().get(partner_id)
-    if partner is None:
-        raise NotFound(f"there is no partner {partner_id}", code="partner_not_found")
-    check_claimable(order_date, partner.accrual_days, now.date())
-    claim = Claim(
-        claim_id=str(ULID()),
-        member_id=member_id,
-        partner_id=partner_id,
-        order_id=order_id.strip(),
-        order_date=order_date,
-        order_amount=parse_amount(order_amount),
-        created_at=now,
-    )
-    claims().file(claim)
-    return claim
+class ClaimService:
+    def __init__(
+        self,
+        claims: ClaimRepository,
+        ledger: Ledger,
+        *,
+        members: MemberService,
+        catalog: CatalogService,
+        clicks: ClickService,
+        postbacks: PostbackService,
+    ) -> None:
+        self._claims = claims
+        self._ledger = ledger
+        self._members = members
+        self._catalog = catalog
+        self._clicks = clicks
+        self._postbacks = postbacks
 
-
-def member_claims(member_id: str, limit: int | None, cursor: str | None) -> Page[Claim]:
-    return claims().of_member(member_id, limit, cursor)
-
-
-def resolve(
-    claim_id: str,
-    resolution: Resolution,
-    reason: str,
-    *,
-    actor: str,
-    orphan_id: str | None = None,
-    amount: int | None = None,
-    now: datetime | None = None,
-) -> Claim:
-    now = now or datetime.now(UTC)
-    if not reason.strip():
-        raise InvalidInput("a resolution needs a reason", code="reason_required")
-    claim = require_claim(claim_id)
-    if claim.state is not ClaimState.OPEN:
-        raise Conflict(f"claim {claim_id} is already {claim.state.value}", code="claim_already_resolved")
-    if resolution is Resolution.DECLINE:
-        claims().resolve(claim_id, ClaimState.DECLINED, reason, by=actor, at=now)
-    elif resolution is Resolution.CREDIT:
-        if amount is None or amount <= 0:
-            raise InvalidInput("a credit by hand needs a positive amount", code="invalid_amount")
-        operation_id = f"claim:{claim_id}"
-        ledger().execute(
-            claim.member_id,
-            Credit(
-                operation_id=operation_id,
-                transaction_id=operation_id,
-                reason=reason,
-                at=now,
-                actor=actor,
-                kind=Kind.ADJUSTMENT,
-                amount=amount,
-                source=Source("claim", claim_id),
-                details={"partner_id": claim.partner_id, "order_amount": str(claim.order_amount)},
-            ),
+    def file_claim(
+        self,
+        member_id: str,
+        partner_id: str,
+        order_id: str,
+        order_date: date,
+        order_amount: str,
+        *,
+        now: datetime | None = None,
+    ) -> Claim:
+        now = now or datetime.now(UTC)
+        self._members.me(member_id)
+        partner = self._catalog.partner(partner_id)
+        if partner is None:
+            raise NotFound(f"there is no partner {partner_id}", code="partner_not_found")
+        check_claimable(order_date, partner.accrual_days, now.date())
+        claim = Claim(
+            claim_id=str(ULID()),
+            member_id=member_id,
+            partner_id=partner_id,
+            order_id=order_id.strip(),
+            order_date=order_date,
+            order_amount=parse_amount(order_amount),
+            created_at=now,
         )
-        claims().resolve(claim_id, ClaimState.CREDITED, reason, by=actor, at=now, bonus=amount)
-    else:
-        bonus = _match(claim, orphan_id, now)
-        claims().resolve(claim_id, ClaimState.MATCHED, reason, by=actor, at=now, bonus=bonus, matched_orphan=orphan_id)
-    return require_claim(claim_id)
+        self._claims.file(claim)
+        return claim
 
+    def member_claims(self, member_id: str, limit: int | None, cursor: str | None) -> Page[Claim]:
+        return self._claims.of_member(member_id, limit, cursor)
 
-def _match(claim: Claim, orphan_id: str | None, now: datetime) -> int:
-    """Gives the orphan's click to the claiming member at the partner's rate in force when the order was
-    placed, then delivers the kept postback again: later postbacks of the same order now find it too."""
-    if not orphan_id:
-        raise InvalidInput("matching needs the orphan's id", code="orphan_required")
-    orphan = claims().orphan(orphan_id)
-    if orphan is None:
-        raise NotFound(f"there is no kept postback {orphan_id}", code="orphan_not_found")
-    if orphan.state is not ClaimState.OPEN:
-        raise Conflict(f"postback {orphan_id} is already matched", code="orphan_already_matched")
-    partner = catalog().get(claim.partner_id)
-    if partner is None:
-        raise NotFound(f"there is no partner {claim.partner_id}", code="partner_not_found")
-    details = orphan.details
-    occurred_at = datetime.fromisoformat(details["occurred_at"])
-    click = find_click(details["click_id"])
-    if click is None:
-        click = Click(
-            click_id=details["click_id"],
-            member_id=claim.member_id,
-            partner_id=partner.partner_id,
-            rate_percent=partner.rate_in_force(occurred_at),
+    def queue(self, state: ClaimState, limit: int | None, cursor: str | None) -> Page[Claim | Orphan]:
+        """Support's queue: claims and kept postbacks in one state, oldest first."""
+        return self._claims.queue(state, limit, cursor)
+
+    def _require_claim(self, claim_id: str) -> Claim:
+        claim = self._claims.claim(claim_id)
+        if claim is None:
+            raise NotFound(f"there is no claim {claim_id}", code="claim_not_found")
+        return claim
+
+    def resolve(
+        self,
+        claim_id: str,
+        resolution: Resolution,
+        reason: str,
+        *,
+        actor: str,
+        orphan_id: str | None = None,
+        amount: int | None = None,
+        now: datetime | None = None,
+    ) -> Claim:
+        now = now or datetime.now(UTC)
+        if not reason.strip():
+            raise InvalidInput("a resolution needs a reason", code="reason_required")
+        claim = self._require_claim(claim_id)
+        if claim.state is not ClaimState.OPEN:
+            raise Conflict(f"claim {claim_id} is already {claim.state.value}", code="claim_already_resolved")
+        if resolution is Resolution.DECLINE:
+            self._claims.resolve(claim_id, ClaimState.DECLINED, reason, by=actor, at=now)
+        elif resolution is Resolution.CREDIT:
+            if amount is None or amount <= 0:
+                raise InvalidInput("a credit by hand needs a positive amount", code="invalid_amount")
+            operation_id = f"claim:{claim_id}"
+            self._ledger.execute(
+                claim.member_id,
+                Credit(
+                    operation_id=operation_id,
+                    transaction_id=operation_id,
+                    reason=reason,
+                    at=now,
+                    actor=actor,
+                    kind=Kind.ADJUSTMENT,
+                    amount=amount,
+                    source=Source("claim", claim_id),
+                    details={"partner_id": claim.partner_id, "order_amount": str(claim.order_amount)},
+                ),
+            )
+            self._claims.resolve(claim_id, ClaimState.CREDITED, reason, by=actor, at=now, bonus=amount)
+        else:
+            bonus = self._match(claim, orphan_id, now)
+            self._claims.resolve(
+                claim_id, ClaimState.MATCHED, reason, by=actor, at=now, bonus=bonus, matched_orphan=orphan_id
+            )
+        return self._require_claim(claim_id)
+
+    def _match(self, claim: Claim, orphan_id: str | None, now: datetime) -> int:
+        """Gives the orphan's click to the claiming member at the partner's rate in force when the order was
+        placed, then delivers the kept postback again: later postbacks of the same order now find it too."""
+        if not orphan_id:
+            raise InvalidInput("matching needs the orphan's id", code="orphan_required")
+        orphan = self._claims.orphan(orphan_id)
+        if orphan is None:
+            raise NotFound(f"there is no kept postback {orphan_id}", code="orphan_not_found")
+        if orphan.state is not ClaimState.OPEN:
+            raise Conflict(f"postback {orphan_id} is already matched", code="orphan_already_matched")
+        partner = self._catalog.partner(claim.partner_id)
+        if partner is None:
+            raise NotFound(f"there is no partner {claim.partner_id}", code="partner_not_found")
+        details = orphan.details
+        occurred_at = datetime.fromisoformat(details["occurred_at"])
+        click = self._clicks.find_click(details["click_id"])
+        if click is None:
+            click = Click(
+                click_id=details["click_id"],
+                member_id=claim.member_id,
+                partner_id=partner.partner_id,
+                rate_percent=partner.rate_in_force(occurred_at),
+                network=orphan.network,
+                accrual_days=partner.accrual_days,
+                clicked_at=occurred_at,
+                user_agent="matched by support",
+            )
+            self._clicks.record(click)
+        elif click.member_id != claim.member_id:
+            raise Conflict("that postback belongs to another member's click", code="orphan_of_another_member")
+        postback = Postback(
             network=orphan.network,
-            accrual_days=partner.accrual_days,
-            clicked_at=occurred_at,
-            user_agent="matched by support",
+            conversion_id=orphan.orphan_id.split(":", 1)[1],
+            click_id=click.click_id,
+            order_id=details["order_id"],
+            amount=Decimal(details["order_amount"]),
+            currency="RUB",
+            status=PostbackStatus(details["status"]),
+            occurred_at=occurred_at,
+            raw=orphan.raw,
         )
-        record_click(click)
-    elif click.member_id != claim.member_id:
-        raise Conflict("that postback belongs to another member's click", code="orphan_of_another_member")
-    postback = Postback(
-        network=orphan.network,
-        conversion_id=orphan.orphan_id.split(":", 1)[1],
-        click_id=click.click_id,
-        order_id=details["order_id"],
-        amount=Decimal(details["order_amount"]),
-        currency="RUB",
-        status=PostbackStatus(details["status"]),
-        occurred_at=occurred_at,
-        raw=orphan.raw,
-    )
-    postbacks.apply(postback, click, ledger())
-    txn = ledger().transaction(claim.member_id, transaction_id(postback))
-    return txn.amount if txn else 0
+        self._postbacks.apply(postback, click)
+        txn = self._ledger.transaction(claim.member_id, transaction_id(postback))
+        return txn.amount if txn else 0

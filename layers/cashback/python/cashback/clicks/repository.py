@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from cashback.clicks.rules import MAX_USER_AGENT, Click
-from cashback.platform.catalog_config import catalog_settings
 from cashback.platform.errors import Conflict
 
 CLICK_SK = "CLICK"
@@ -20,17 +18,6 @@ CLICK_SK = "CLICK"
 
 def partition(click_id: str) -> str:
     return f"CLICK#{click_id}"
-
-
-@lru_cache(maxsize=1)
-def _client() -> Any:
-    # botocore rather than boto3: the client is all the redirect needs, and boto3 would add to the cold start.
-    import botocore.session
-    from botocore.config import Config
-
-    session = botocore.session.get_session()
-    config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3})
-    return session.create_client("dynamodb", region_name=catalog_settings().region, config=config)
 
 
 def _item(click: Click) -> dict[str, dict[str, str]]:
@@ -49,39 +36,55 @@ def _item(click: Click) -> dict[str, dict[str, str]]:
     }
 
 
-def record_click(click: Click) -> None:
-    """Stores a new click: exactly one PutItem, refused if the id were ever taken."""
-    client = _client()
-    try:
-        client.put_item(
-            TableName=catalog_settings().table("CLICKS_TABLE"),
-            Item=_item(click),
-            ConditionExpression="attribute_not_exists(pk)",
+class ClickRepository:
+    def __init__(self, table_name: str, region: str) -> None:
+        self._table_name = table_name
+        self._region = region
+        self._botocore_client: Any = None
+
+    def _client(self) -> Any:
+        # botocore rather than boto3: the client is all the redirect needs, and boto3 would add to the cold start.
+        if self._botocore_client is None:
+            import botocore.session
+            from botocore.config import Config
+
+            session = botocore.session.get_session()
+            config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3})
+            self._botocore_client = session.create_client("dynamodb", region_name=self._region, config=config)
+        return self._botocore_client
+
+    def record(self, click: Click) -> None:
+        """Stores a new click: exactly one PutItem, refused if the id were ever taken."""
+        client = self._client()
+        try:
+            client.put_item(
+                TableName=self._table_name,
+                Item=_item(click),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            raise Conflict(f"click {click.click_id} already exists", code="click_exists") from None
+
+    def find(self, click_id: str) -> Click | None:
+        """The click a postback names, with the rate frozen when the member clicked; None if it is unknown.
+
+        A click stays findable until DynamoDB's TTL removes it, some time after its `expires_at`.
+        """
+        response = self._client().get_item(
+            TableName=self._table_name,
+            Key={"pk": {"S": partition(click_id)}, "sk": {"S": CLICK_SK}},
+            ConsistentRead=True,
         )
-    except client.exceptions.ConditionalCheckFailedException:
-        raise Conflict(f"click {click.click_id} already exists", code="click_exists") from None
-
-
-def find_click(click_id: str) -> Click | None:
-    """The click a postback names, with the rate frozen when the member clicked; None if it is unknown.
-
-    A click stays findable until DynamoDB's TTL removes it, some time after its `expires_at`.
-    """
-    response = _client().get_item(
-        TableName=catalog_settings().table("CLICKS_TABLE"),
-        Key={"pk": {"S": partition(click_id)}, "sk": {"S": CLICK_SK}},
-        ConsistentRead=True,
-    )
-    item = response.get("Item")
-    if item is None:
-        return None
-    return Click(
-        click_id=item["click_id"]["S"],
-        member_id=item["member_id"]["S"],
-        partner_id=item["partner_id"]["S"],
-        rate_percent=Decimal(item["rate_percent"]["S"]),
-        network=item["network"]["S"],
-        accrual_days=int(item["accrual_days"]["N"]),
-        clicked_at=datetime.fromisoformat(item["clicked_at"]["S"]),
-        user_agent=item.get("user_agent", {}).get("S", ""),
-    )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return Click(
+            click_id=item["click_id"]["S"],
+            member_id=item["member_id"]["S"],
+            partner_id=item["partner_id"]["S"],
+            rate_percent=Decimal(item["rate_percent"]["S"]),
+            network=item["network"]["S"],
+            accrual_days=int(item["accrual_days"]["N"]),
+            clicked_at=datetime.fromisoformat(item["clicked_at"]["S"]),
+            user_agent=item.get("user_agent", {}).get("S", ""),
+        )

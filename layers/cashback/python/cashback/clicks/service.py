@@ -8,6 +8,7 @@ click is one PutItem: a warm redirect makes exactly one DynamoDB call.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -15,9 +16,8 @@ from urllib.parse import urlencode
 from ulid import ULID
 
 from cashback.catalog.rules import Partner, PartnerNotFound, is_partner_id
-from cashback.clicks import repository as click_store
+from cashback.clicks.repository import ClickRepository
 from cashback.clicks.rules import MAX_USER_AGENT, Click, LinkRefused, verify_link
-from cashback.platform.catalog_config import catalog_settings, link_signing_key
 
 # Partners looked up by this container, found or not; cleared whole when it grows past this.
 MAX_CACHED_PARTNERS = 4096
@@ -29,34 +29,84 @@ class _Cached:
     loaded_at: float  # not money: time.monotonic()
 
 
-_partners: dict[str, _Cached] = {}
+class ClickService:
+    def __init__(
+        self,
+        clicks: ClickRepository,
+        read_partner: Callable[[str], Partner | None],
+        *,
+        link_signing_key: Callable[[], bytes],
+        cache_seconds: int = 60,
+        sign_in_url: str,
+    ) -> None:
+        self._clicks = clicks
+        self._read_partner = read_partner
+        self._link_signing_key = link_signing_key
+        self._cache_seconds = cache_seconds
+        self._sign_in_url = sign_in_url
+        # Partners looked up by this container, found or not.
+        self._partners: dict[str, _Cached] = {}
 
+    def forget_cached_partners(self) -> None:
+        self._partners.clear()
 
-def forget_cached_partners() -> None:
-    _partners.clear()
+    def _active_partner(self, partner_id: str) -> Partner:
+        if not is_partner_id(partner_id):
+            raise PartnerNotFound(partner_id)
+        now = time.monotonic()
+        cached = self._partners.get(partner_id)
+        if cached is None or now - cached.loaded_at >= self._cache_seconds:
+            if len(self._partners) >= MAX_CACHED_PARTNERS:
+                self._partners.clear()
+            cached = self._partners[partner_id] = _Cached(self._read_partner(partner_id), now)
+        if cached.partner is None or not cached.partner.active:
+            raise PartnerNotFound(partner_id)
+        return cached.partner
 
+    def record_click(
+        self, member_id: str, partner_id: str, *, user_agent: str = "", now: datetime | None = None
+    ) -> Redirect:
+        """Records a click at the rate in force now, and gives the partner's tracking link that carries it."""
+        partner = self._active_partner(partner_id)
+        now = now or datetime.now(UTC)
+        click = Click(
+            click_id=str(ULID()),
+            member_id=member_id,
+            partner_id=partner_id,
+            rate_percent=partner.rate_in_force(now),
+            network=partner.network.value,
+            accrual_days=partner.accrual_days,
+            clicked_at=now,
+            user_agent=user_agent[:MAX_USER_AGENT],
+        )
+        self._clicks.record(click)
+        return Redirect(partner.tracking_url_for(click.click_id), click)
 
-def _active_partner(partner_id: str) -> Partner:
-    if not is_partner_id(partner_id):
-        raise PartnerNotFound(partner_id)
-    now = time.monotonic()
-    cached = _partners.get(partner_id)
-    if cached is None or now - cached.loaded_at >= catalog_settings().cache_seconds:
-        if len(_partners) >= MAX_CACHED_PARTNERS:
-            _partners.clear()
-        cached = _partners[partner_id] = _Cached(_read_partner(partner_id), now)
-    if cached.partner is None or not cached.partner.active:
-        raise PartnerNotFound(partner_id)
-    return cached.partner
+    def follow_link(
+        self, partner_id: str, token: str | None, *, user_agent: str = "", now: datetime | None = None
+    ) -> Redirect:
+        """`GET /go/<partner>?t=<token>`: a click for the token's member, or sign-in if the token is refused."""
+        self._active_partner(partner_id)  # an unknown partner is a 404 whoever asks: signing in would not help
+        now = now or datetime.now(UTC)
+        try:
+            member_id = verify_link(token, partner_id, now, self._link_signing_key())
+        except LinkRefused as refused:
+            return Redirect(self.sign_in_location(partner_id), refused=refused.reason)
+        return self.record_click(member_id, partner_id, user_agent=user_agent, now=now)
 
+    def sign_in_location(self, partner_id: str) -> str:
+        """The sign-in page, told to come back to the store's link once the member has signed in."""
+        sign_in = self._sign_in_url
+        separator = "&" if "?" in sign_in else "?"
+        return f"{sign_in}{separator}{urlencode({'return_to': f'/go/{partner_id}'})}"
 
-def _read_partner(partner_id: str) -> Partner | None:
-    # The catalog's pynamodb store is imported on the first miss rather than with the handler, so that
-    # the handler's cold import stays near a bare botocore client's: a container's first redirect pays
-    # for it, once. The click itself never goes through pynamodb (see cashback.clicks.repository).
-    from cashback.catalog.repository import catalog
+    def record(self, click: Click) -> None:
+        """Keeps a click made elsewhere: support giving a lost order's click to the member who claimed it."""
+        self._clicks.record(click)
 
-    return catalog().get(partner_id)
+    def find_click(self, click_id: str) -> Click | None:
+        """The click a postback names, with the rate frozen when the member clicked; None if it is unknown."""
+        return self._clicks.find(click_id)
 
 
 @dataclass(frozen=True)
@@ -66,39 +116,3 @@ class Redirect:
     location: str
     click: Click | None = None
     refused: str | None = None  # why the link was refused: missing, malformed, forged, other_partner, expired
-
-
-def record_click(member_id: str, partner_id: str, *, user_agent: str = "", now: datetime | None = None) -> Redirect:
-    """Records a click at the rate in force now, and gives the partner's tracking link that carries it."""
-    partner = _active_partner(partner_id)
-    now = now or datetime.now(UTC)
-    click = Click(
-        click_id=str(ULID()),
-        member_id=member_id,
-        partner_id=partner_id,
-        rate_percent=partner.rate_in_force(now),
-        network=partner.network.value,
-        accrual_days=partner.accrual_days,
-        clicked_at=now,
-        user_agent=user_agent[:MAX_USER_AGENT],
-    )
-    click_store.record_click(click)
-    return Redirect(partner.tracking_url_for(click.click_id), click)
-
-
-def follow_link(partner_id: str, token: str | None, *, user_agent: str = "", now: datetime | None = None) -> Redirect:
-    """`GET /go/<partner>?t=<token>`: a click for the token's member, or sign-in if the token is refused."""
-    _active_partner(partner_id)  # an unknown partner is a 404 whoever asks: signing in would not help
-    now = now or datetime.now(UTC)
-    try:
-        member_id = verify_link(token, partner_id, now, link_signing_key())
-    except LinkRefused as refused:
-        return Redirect(sign_in_location(partner_id), refused=refused.reason)
-    return record_click(member_id, partner_id, user_agent=user_agent, now=now)
-
-
-def sign_in_location(partner_id: str) -> str:
-    """The sign-in page, told to come back to the store's link once the member has signed in."""
-    sign_in = catalog_settings().sign_in_url
-    separator = "&" if "?" in sign_in else "?"
-    return f"{sign_in}{separator}{urlencode({'return_to': f'/go/{partner_id}'})}"

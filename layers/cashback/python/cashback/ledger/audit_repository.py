@@ -14,8 +14,6 @@ from typing import Any
 from cashback.ledger.audit import Difference, ListingMismatch, check_listing, reconcile
 from cashback.ledger.repository import ACCOUNT_SK, CANDIDATE_PREFIX, ENTRY_PREFIX
 from cashback.ledger.rules import Balances
-from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
 
 _FIELDS = ("available", "pending", "written_off", "debt")
 
@@ -25,12 +23,13 @@ def _number(item: dict[str, Any], name: str) -> int:
     return int(value["N"]) if value else 0
 
 
-def _scan_segment(segment: int, total: int) -> tuple[dict[str, Balances], dict[str, list[Balances]], set[str]]:
-    client = tables.connection().client
+def _scan_segment(
+    client: Any, table_name: str, segment: int, total: int
+) -> tuple[dict[str, Balances], dict[str, list[Balances]], set[str]]:
     accounts: dict[str, Balances] = {}
     entries: dict[str, list[Balances]] = defaultdict(list)
     listed: set[str] = set()
-    kwargs: dict[str, Any] = {"TableName": settings().ledger_table, "Segment": segment, "TotalSegments": total}
+    kwargs: dict[str, Any] = {"TableName": table_name, "Segment": segment, "TotalSegments": total}
     while True:
         page = client.scan(**kwargs)
         for item in page.get("Items", []):
@@ -46,13 +45,15 @@ def _scan_segment(segment: int, total: int) -> tuple[dict[str, Balances], dict[s
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def find_differences(segments: int = 4) -> tuple[int, list[Difference | ListingMismatch]]:
+def find_differences(client: Any, table_name: str, segments: int = 4) -> tuple[int, list[Difference | ListingMismatch]]:
     """(members checked, what disagrees). A member with entries but no account is a difference too."""
     accounts: dict[str, Balances] = {}
     entries: dict[str, list[Balances]] = defaultdict(list)
     listed: set[str] = set()
     with ThreadPoolExecutor(max_workers=segments) as pool:
-        for seg_accounts, seg_entries, seg_listed in pool.map(lambda s: _scan_segment(s, segments), range(segments)):
+        for seg_accounts, seg_entries, seg_listed in pool.map(
+            lambda s: _scan_segment(client, table_name, s, segments), range(segments)
+        ):
             accounts.update(seg_accounts)
             listed |= seg_listed
             for pk, deltas in seg_entries.items():

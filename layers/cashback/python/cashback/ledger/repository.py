@@ -15,10 +15,10 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
@@ -26,7 +26,6 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from cashback.ledger.rules import Balances, Command, Decision, Kind, Source, Status, Transaction, decide
 from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
 from cashback.platform.errors import Conflict
 from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
 from cashback.settlement.rules import shard_of
@@ -219,8 +218,12 @@ def _commit(write: TransactWrite) -> None:
 
 
 class Ledger:
-    def __init__(self, *, max_attempts: int = 40, commit: Committer = _commit) -> None:
-        tables.bind(MODELS, settings().ledger_table)
+    def __init__(
+        self, table_name: str, connection: Connection, *, max_attempts: int = 40, commit: Committer = _commit
+    ) -> None:
+        self._table_name = table_name
+        self._connection = connection
+        tables.bind(MODELS, table_name)
         self._max_attempts = max_attempts
         self._commit = commit
 
@@ -255,7 +258,7 @@ class Ledger:
 
     def _read(self, member_id: str, cmd: Command) -> Snapshot:
         pk = partition(member_id)
-        with TransactGet(connection=tables.connection()) as get:
+        with TransactGet(connection=self._connection) as get:
             account = get.get(AccountModel, pk, ACCOUNT_SK)
             txn = get.get(TransactionModel, pk, TXN_PREFIX + cmd.transaction_id)
             entry = get.get(EntryModel, pk, ENTRY_PREFIX + cmd.operation_id)
@@ -270,7 +273,10 @@ class Ledger:
         for member_id in member_ids:
             pk = partition(member_id)
             keys += [(pk, ACCOUNT_SK), (pk, TXN_PREFIX + transaction_id), (pk, ENTRY_PREFIX + operation_id)]
-        found = {(item["pk"]["S"], item["sk"]["S"]): item for item in tables.batch_get(settings().ledger_table, keys)}
+        found = {
+            (item["pk"]["S"], item["sk"]["S"]): item
+            for item in tables.batch_get(self._connection, self._table_name, keys)
+        }
         states = {}
         for member_id in member_ids:
             pk = partition(member_id)
@@ -330,7 +336,7 @@ class Ledger:
         # retries, so DynamoDB deduplicates a resend after a lost response. A token shared by two
         # deliveries of one operation would let the second "succeed" as a no-op and report a change it did
         # not make; with its own token it fails on the entry's condition and is reported as a repeat.
-        write = TransactWrite(connection=tables.connection())
+        write = TransactWrite(connection=self._connection)
         # The order matters: cancellation reasons come back in this order (see _entry_already_written).
         write.save(entry, condition=EntryModel.sk.does_not_exist())
         write.save(account)  # VersionAttribute adds "version unchanged" (or "does not exist yet")
@@ -428,8 +434,3 @@ def _resolved(future: Any) -> Any:
         return future.get()
     except DoesNotExist:
         return None
-
-
-@lru_cache(maxsize=1)
-def ledger() -> Ledger:
-    return Ledger()

@@ -55,10 +55,6 @@ class Balances:
     def __sub__(self, other: Balances) -> Balances:
         return self + Balances(-other.available, -other.pending, -other.written_off, -other.debt)
 
-    @property
-    def is_zero(self) -> bool:
-        return self == Balances()
-
 
 @dataclass(frozen=True)
 class Source:

@@ -46,10 +46,6 @@ class PendingConfirmation:
     def expires_at(self) -> datetime:
         return self.sent_at + LIFETIME
 
-    def check_resend(self, now: datetime) -> None:
-        if now < self.sent_at + RESEND_INTERVAL:
-            raise TooManyRequests("a code was sent less than a minute ago; check your inbox")
-
     def check(self, code: str, now: datetime) -> bool:
         """True when `code` is right; raises when the code may no longer be tried."""
         if now >= self.expires_at:

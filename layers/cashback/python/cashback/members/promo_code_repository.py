@@ -9,9 +9,9 @@ one item, far above how fast people type a code in; a code for a mass campaign w
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -19,7 +19,6 @@ from pynamodb.transactions import TransactWrite
 from cashback.ledger.repository import Attachment
 from cashback.members.promo_codes import PromoCode
 from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
 from cashback.platform.errors import Conflict
 
 
@@ -47,9 +46,11 @@ def _key(code: str) -> tuple[str, str]:
     return f"PROMO#{code}", "PROMO"
 
 
-class PromoCodes:
-    def __init__(self) -> None:
-        tables.bind((PromoCodeModel,), settings().members_table)
+class PromoCodeRepository:
+    def __init__(self, table_name: str, connection: Connection) -> None:
+        self._table_name = table_name
+        self._connection = connection
+        tables.bind((PromoCodeModel,), table_name)
 
     def create(self, promo: PromoCode, *, created_by: str, replace: bool = False) -> None:
         model = PromoCodeModel(
@@ -88,8 +89,3 @@ class PromoCodes:
             )
 
         return attach
-
-
-@lru_cache(maxsize=1)
-def promo_codes() -> PromoCodes:
-    return PromoCodes()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from functools import lru_cache
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -18,7 +18,6 @@ from cashback.ledger.repository import Attachment
 from cashback.members.email_codes import RESEND_INTERVAL, PendingConfirmation, TooManyRequests
 from cashback.members.rules import Goal, Member, Profile
 from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
 from cashback.platform.errors import Conflict, NotFound
 
 
@@ -108,9 +107,11 @@ class SubscriberModel(Model):
 MODELS: tuple[type[Model], ...] = (MemberModel, PhoneModel, EmailConfirmationModel, SubscriberModel)
 
 
-class Members:
-    def __init__(self) -> None:
-        tables.bind(MODELS, settings().members_table)
+class MemberRepository:
+    def __init__(self, table_name: str, connection: Connection) -> None:
+        self._table_name = table_name
+        self._connection = connection
+        tables.bind(MODELS, table_name)
 
     # --- the member -------------------------------------------------------------------------------
 
@@ -123,7 +124,9 @@ class Members:
     def many(self, member_ids: Sequence[str]) -> dict[str, Member]:
         """The members that exist among `member_ids`, read together (a settlement batch's members)."""
         keys = [(_member_pk(member_id), PROFILE_SK) for member_id in member_ids]
-        records = (MemberModel.from_raw_data(item) for item in tables.batch_get(settings().members_table, keys))
+        records = (
+            MemberModel.from_raw_data(item) for item in tables.batch_get(self._connection, self._table_name, keys)
+        )
         return {record.member_id: record.to_domain() for record in records}
 
     def require(self, member_id: str) -> Member:
@@ -154,7 +157,7 @@ class Members:
         )
         claim = PhoneModel(f"PHONE#{member.phone}", "PHONE", member_id=member.member_id)
         try:
-            with TransactWrite(connection=tables.connection()) as write:
+            with TransactWrite(connection=self._connection) as write:
                 write.save(record, condition=MemberModel.pk.does_not_exist())
                 write.save(claim, condition=PhoneModel.pk.does_not_exist() | (PhoneModel.member_id == member.member_id))
         except TransactWriteError as error:
@@ -201,7 +204,7 @@ class Members:
     def apply(self, *attachments: Attachment) -> None:
         """Commits attachments on their own, when no bonus goes with them."""
         if attachments:
-            with TransactWrite(connection=tables.connection()) as write:
+            with TransactWrite(connection=self._connection) as write:
                 for attach in attachments:
                     attach(write)
 
@@ -228,7 +231,7 @@ class Members:
         resend_after = pending.sent_at - RESEND_INTERVAL
         member_update: list[Action] = [MemberModel.email.set(pending.email), MemberModel.email_confirmed.set(False)]
         try:
-            with TransactWrite(connection=tables.connection()) as write:
+            with TransactWrite(connection=self._connection) as write:
                 write.save(
                     record,
                     condition=EmailConfirmationModel.pk.does_not_exist()
@@ -274,8 +277,3 @@ class Members:
 
     def set_directory_entry(self, phone: str, subscriber: bool) -> None:
         SubscriberModel(f"SUBSCRIBER#{phone}", "SUBSCRIBER", subscriber=subscriber).save()
-
-
-@lru_cache(maxsize=1)
-def members() -> Members:
-    return Members()

@@ -8,7 +8,6 @@ which the stream delivers again (with the records after it, hence the message id
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,12 +61,23 @@ def outbound_event(sequence_number: str, new_image: dict[str, Any], bus_name: st
     return OutboundEvent(sequence_number, entry)
 
 
-def publish(events: Sequence[OutboundEvent], client: Any = None) -> list[str]:
-    """PutEvents in chunks of ten; the sequence numbers of the entries that were not accepted."""
-    if client is None:
-        import boto3
+class EventPublisher:
+    """PutEvents on the bus the template names; the client is built on the first publish."""
 
-        client = boto3.client("events")
+    def __init__(self, bus_name: str, client: Any = None) -> None:
+        self.bus_name = bus_name
+        self._client = client
+
+    def publish(self, events: Sequence[OutboundEvent]) -> list[str]:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("events")
+        return publish(events, self._client)
+
+
+def publish(events: Sequence[OutboundEvent], client: Any) -> list[str]:
+    """PutEvents in chunks of ten; the sequence numbers of the entries that were not accepted."""
     failed: list[str] = []
     for start in range(0, len(events), 10):
         chunk = events[start : start + 10]
@@ -75,7 +85,3 @@ def publish(events: Sequence[OutboundEvent], client: Any = None) -> list[str]:
         if answer.get("FailedEntryCount", 0):
             failed += [e.sequence_number for e, r in zip(chunk, answer["Entries"], strict=True) if r.get("ErrorCode")]
     return failed
-
-
-def bus_name() -> str:
-    return os.environ.get("EVENT_BUS_NAME", "default")

@@ -16,7 +16,6 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
 
 # Delivered messages need not be kept for ever; a month covers any investigation of a delivery.
 RETENTION = timedelta(days=31)
@@ -51,13 +50,27 @@ class Message:
     to: str | None = None
 
 
-def _bound() -> type[OutboxModel]:
-    tables.bind((OutboxModel,), settings().outbox_table)
-    return OutboxModel
+class OutboxRepository:
+    def __init__(self, table_name: str) -> None:
+        tables.bind((OutboxModel,), table_name)
+
+    def enqueue(self, message: Message) -> Callable[[TransactWrite], None]:
+        """A ledger attachment that writes `message` with the change it belongs to, once per message id."""
+
+        def attach(write: TransactWrite) -> None:
+            write.save(_model(message), condition=OutboxModel.pk.does_not_exist())
+
+        return attach
+
+    def find(self, message_id: str) -> Message | None:
+        try:
+            return message_of(OutboxModel.get(f"MSG#{message_id}", "MSG", consistent_read=True))
+        except DoesNotExist:
+            return None
 
 
 def _model(message: Message) -> OutboxModel:
-    return _bound()(
+    return OutboxModel(
         f"MSG#{message.message_id}",
         "MSG",
         message_id=message.message_id,
@@ -69,27 +82,5 @@ def _model(message: Message) -> OutboxModel:
     )
 
 
-def enqueue(message: Message) -> Callable[[TransactWrite], None]:
-    """A ledger attachment that writes `message` with the change it belongs to, once per message id."""
-
-    def attach(write: TransactWrite) -> None:
-        write.save(_model(message), condition=OutboxModel.pk.does_not_exist())
-
-    return attach
-
-
-def find(message_id: str) -> Message | None:
-    try:
-        return _message(_bound().get(f"MSG#{message_id}", "MSG", consistent_read=True))
-    except DoesNotExist:
-        return None
-
-
-def _message(m: OutboxModel) -> Message:
+def message_of(m: OutboxModel) -> Message:
     return Message(m.message_id, MessageKind(m.kind), dict(m.body), m.created_at.astimezone(UTC), m.to)
-
-
-def recent(limit: int = 50) -> list[Message]:
-    """Newest first. A scan: only the local stack's `/_local/outbox` calls it, on a small table."""
-    models = sorted(_bound().scan(), key=lambda m: m.created_at, reverse=True)[:limit]
-    return [_message(m) for m in models]

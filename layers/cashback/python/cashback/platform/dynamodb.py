@@ -1,11 +1,11 @@
-"""Binds pynamodb models to their table names lazily, so that imports stay cheap and tests choose tables."""
+"""DynamoDB plumbing: pynamodb models bound to their tables when a repository is built (imports stay
+cheap and each composition root chooses its tables), and strongly consistent batch reads."""
 
 from __future__ import annotations
 
 import random
 import time
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -13,22 +13,17 @@ from pynamodb.models import Model
 
 
 def bind(models: Iterable[type[Model]], table_name: str) -> None:
+    """Points `models` at `table_name`. A model's cached TableConnection is dropped too: it names the table
+    and the endpoint of the last repository built, and a new composition root may point elsewhere."""
     for model in models:
-        if model.Meta.table_name != table_name:
-            model.Meta.table_name = table_name
-            model._connection = None  # the cached TableConnection still names the old table
-
-
-@lru_cache(maxsize=1)
-def connection() -> Connection:
-    """One botocore-backed connection for transactions across tables; region and endpoint from the env."""
-    return Connection()
+        model.Meta.table_name = table_name
+        model._connection = None
 
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem call
 
 
-def batch_get(table_name: str, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+def batch_get(connection: Connection, table_name: str, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     """The items (raw, for `Model.from_raw_data`) of `(pk, sk)` keys, read strongly consistent with as few
     BatchGetItem calls as DynamoDB allows; keys it leaves unprocessed are asked for again, with back-off.
     Items that do not exist are simply absent."""
@@ -37,7 +32,7 @@ def batch_get(table_name: str, keys: Sequence[tuple[str, str]]) -> list[dict[str
         chunk = keys[start : start + BATCH_GET_LIMIT]
         wanted: list[dict[str, Any]] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in chunk]
         for attempt in range(10):
-            response = connection().dispatch(
+            response = connection.dispatch(
                 "BatchGetItem", {"RequestItems": {table_name: {"Keys": wanted, "ConsistentRead": True}}}
             )
             found += response.get("Responses", {}).get(table_name, [])

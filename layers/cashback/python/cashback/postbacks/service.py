@@ -13,9 +13,8 @@ from typing import Protocol
 
 from cashback.claims.rules import Orphan
 from cashback.clicks.rules import Click
-from cashback.ledger.repository import Ledger, ledger
+from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Accrue, Status
-from cashback.members.service import credit_first_purchase
 from cashback.platform.errors import NotFound
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
 from cashback.postbacks.rules import Postback, commands, transaction_id
@@ -37,57 +36,73 @@ class Receipt:
 
 
 class Clicks(Protocol):
-    def find(self, click_id: str) -> Click | None: ...
+    def find_click(self, click_id: str) -> Click | None: ...
 
 
 class Orphans(Protocol):
     def keep(self, orphan: Orphan) -> None: ...
 
 
-class Secrets(Protocol):
+class Credentials(Protocol):
     def for_network(self, network: str) -> list[str]: ...
 
 
-def receive(
-    network: str,
-    request: PostbackRequest,
-    *,
-    clicks: Clicks,
-    orphans: Orphans,
-    secrets: Secrets,
-    the_ledger: Ledger | None = None,
-    now: datetime | None = None,
-) -> Receipt:
-    adapter = ADAPTERS.get(network)
-    if adapter is None:
-        raise NotFound(f"there is no network {network!r}", code="unknown_network")
-    adapter.authenticate(request, secrets.for_network(network), now or datetime.now(UTC))
-    postback = adapter.parse(request)
-
-    click = clicks.find(postback.click_id)
-    problem = _unusable(postback, click)
-    if problem is not None or click is None:
-        orphans.keep(_orphan(postback, problem or "unknown click", now))
-        return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
-    return apply(postback, click, the_ledger or ledger())
+class FirstPurchaseBonus(Protocol):
+    def credit_first_purchase(self, member_id: str, *, at: datetime | None = None) -> object: ...
 
 
-def apply(postback: Postback, click: Click, the_ledger: Ledger) -> Receipt:
-    """Brings the member's transaction to what the postback says; also used when support matches an orphan."""
-    current = the_ledger.transaction(click.member_id, transaction_id(postback))
-    changed = False
-    accrued = False
-    final = current
-    for cmd in commands(postback, click, current):
-        outcome = the_ledger.execute(click.member_id, cmd)
-        changed |= outcome.applied
-        final = outcome.transaction or final
-        accrued |= isinstance(cmd, Accrue) and final is not None and final.status is Status.ACCRUED
-    if accrued:
-        # Idempotent by its rule id: every approved delivery may ask, only the first accrual earns it.
-        credit_first_purchase(click.member_id, at=postback.occurred_at)
-    status = final.status.value if final else None
-    return Receipt(Outcome.APPLIED if changed else Outcome.UNCHANGED, postback.key, status)
+class PostbackService:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        clicks: Clicks,
+        orphans: Orphans,
+        credentials: Credentials,
+        first_purchase: FirstPurchaseBonus,
+    ) -> None:
+        self._ledger = ledger
+        self._clicks = clicks
+        self._orphans = orphans
+        self._credentials = credentials
+        self._first_purchase = first_purchase
+
+    def receive(
+        self,
+        network: str,
+        request: PostbackRequest,
+        *,
+        now: datetime | None = None,
+    ) -> Receipt:
+        adapter = ADAPTERS.get(network)
+        if adapter is None:
+            raise NotFound(f"there is no network {network!r}", code="unknown_network")
+        adapter.authenticate(request, self._credentials.for_network(network), now or datetime.now(UTC))
+        postback = adapter.parse(request)
+
+        click = self._clicks.find_click(postback.click_id)
+        problem = _unusable(postback, click)
+        if problem is not None or click is None:
+            self._orphans.keep(_orphan(postback, problem or "unknown click", now))
+            return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
+        return self.apply(postback, click)
+
+    def apply(self, postback: Postback, click: Click) -> Receipt:
+        """Brings the member's transaction to what the postback says; also used when support matches an orphan."""
+        current = self._ledger.transaction(click.member_id, transaction_id(postback))
+        changed = False
+        accrued = False
+        final = current
+        for cmd in commands(postback, click, current):
+            outcome = self._ledger.execute(click.member_id, cmd)
+            changed |= outcome.applied
+            final = outcome.transaction or final
+            accrued |= isinstance(cmd, Accrue) and final is not None and final.status is Status.ACCRUED
+        if accrued:
+            # Idempotent by its rule id: every approved delivery may ask, only the first accrual earns it.
+            self._first_purchase.credit_first_purchase(click.member_id, at=postback.occurred_at)
+        status = final.status.value if final else None
+        return Receipt(Outcome.APPLIED if changed else Outcome.UNCHANGED, postback.key, status)
 
 
 def _unusable(postback: Postback, click: Click | None) -> str | None:

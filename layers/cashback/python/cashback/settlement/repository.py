@@ -17,7 +17,6 @@ import random
 import time
 from contextlib import suppress
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import (
@@ -27,6 +26,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -40,8 +40,7 @@ from cashback.ledger.repository import (
     partition,
 )
 from cashback.platform import dynamodb as tables
-from cashback.platform.config import settings
-from cashback.settlement.rules import SHARDS, LineOutcome, Report, RunState, final_state
+from cashback.settlement.rules import SHARDS, LineOutcome, Report, RunState, ShardCursor, final_state
 
 RUN_SK = "RUN"
 
@@ -132,9 +131,11 @@ class LineModel(Model):
 MODELS: tuple[type[Model], ...] = (CandidateModel, RunModel, CursorModel, BatchModel, LineModel, AccountModel)
 
 
-class Settlements:
-    def __init__(self) -> None:
-        tables.bind(MODELS, settings().ledger_table)
+class SettlementRepository:
+    def __init__(self, table_name: str, connection: Connection) -> None:
+        self._table_name = table_name
+        self._connection = connection
+        tables.bind(MODELS, table_name)
 
     # --- candidates ---------------------------------------------------------------------------------
 
@@ -153,13 +154,13 @@ class Settlements:
 
     # --- the run ------------------------------------------------------------------------------------
 
-    def run(self, month: str) -> RunModel | None:
+    def run(self, month: str) -> Report | None:
         try:
-            return RunModel.get(_run_pk(month), RUN_SK, consistent_read=True)
+            return RunModel.get(_run_pk(month), RUN_SK, consistent_read=True).report()
         except DoesNotExist:
             return None
 
-    def create_run(self, month: str, at: datetime) -> RunModel:
+    def create_run(self, month: str, at: datetime) -> Report:
         """The month's run, created once; a concurrent start gets the one that won."""
         run = RunModel(_run_pk(month), RUN_SK, month=month, state=RunState.RUNNING.value, attempt=1, started_at=at)
         try:
@@ -168,13 +169,13 @@ class Settlements:
             existing = self.run(month)
             assert existing is not None
             return existing
-        return run
+        return run.report()
 
-    def retry_run(self, run: RunModel, at: datetime) -> RunModel:
+    def retry_run(self, run: Report, at: datetime) -> Report:
         """A failed run starts a new attempt: members settled or skipped stay so (their lines exist);
         the failed ones are enumerated and tried again."""
         with suppress(UpdateError):  # another start retried it first: read what it did
-            run.update(
+            RunModel(_run_pk(run.month), RUN_SK).update(
                 actions=[
                     RunModel.state.set(RunState.RUNNING.value),
                     RunModel.attempt.add(1),
@@ -191,15 +192,16 @@ class Settlements:
         assert fresh is not None
         return fresh
 
-    def cursor(self, month: str, attempt: int, shard: int) -> CursorModel:
+    def cursor(self, month: str, attempt: int, shard: int) -> ShardCursor:
         try:
-            return CursorModel.get(_run_pk(month), f"CURSOR#{attempt}#{shard}", consistent_read=True)
+            found = CursorModel.get(_run_pk(month), f"CURSOR#{attempt}#{shard}", consistent_read=True)
         except DoesNotExist:
-            return CursorModel(_run_pk(month), f"CURSOR#{attempt}#{shard}", page=0, after=None, done=False)
+            return ShardCursor(page=0, after=None, done=False)
+        return ShardCursor(int(found.page), found.after, bool(found.done), tuple(str(m) for m in found.last_page or ()))
 
     def advance(
         self, month: str, attempt: int, shard: int, page: int, members: list[str], after: str | None, batches: int
-    ) -> CursorModel | None:
+    ) -> ShardCursor | None:
         """Records page `page` of the shard (its members, where the next page starts) and counts its batches,
         once: None when another delivery of the same page recorded it first."""
         cursor = CursorModel(
@@ -215,12 +217,12 @@ class Settlements:
             run_actions.append(RunModel.shards_done.add(1))
         first = CursorModel.sk.does_not_exist() if page == 0 else CursorModel.page == page
         try:
-            with TransactWrite(connection=tables.connection()) as write:
+            with TransactWrite(connection=self._connection) as write:
                 write.save(cursor, condition=first)
                 write.update(RunModel(_run_pk(month), RUN_SK), run_actions, condition=RunModel.attempt == attempt)
         except TransactWriteError:
             return None
-        return cursor
+        return ShardCursor(page + 1, after, after is None, tuple(members))
 
     def finish_batch(self, month: str, attempt: int, batch: str) -> bool:
         """Adds a finished batch's counters to the run, once. False if it was already added."""
@@ -232,7 +234,7 @@ class Settlements:
             if counters.done:
                 return False
             try:
-                with TransactWrite(connection=tables.connection()) as write:
+                with TransactWrite(connection=self._connection) as write:
                     write.update(
                         BatchModel(_batch_pk(month, batch), "BATCH"),
                         [BatchModel.done.set(True)],
@@ -257,10 +259,16 @@ class Settlements:
                 return False
         raise TransactWriteError("the run is too busy; the batch will be finished on its retry")
 
+    def _run_model(self, month: str) -> RunModel | None:
+        try:
+            return RunModel.get(_run_pk(month), RUN_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+
     def complete_if_done(self, month: str) -> Report | None:
         """Marks the run completed (or failed, with failures) once every shard is read and every batch
         sent is done."""
-        run = self.run(month)
+        run = self._run_model(month)
         if run is None:
             return None
         if run.state != RunState.RUNNING.value:
@@ -280,8 +288,7 @@ class Settlements:
                 & (RunModel.batches_sent == run.batches_sent)
                 & (RunModel.failures == run.failures),
             )
-        fresh = self.run(month)
-        return fresh.report() if fresh else None
+        return self.run(month)
 
     # --- members' lines -----------------------------------------------------------------------------
 
@@ -304,7 +311,7 @@ class Settlements:
     def record_skip(self, month: str, member_id: str, batch: str, outcome: LineOutcome, at: datetime) -> bool:
         line = LineModel(partition(member_id), _line_sk(month), outcome=outcome.value, amount=0, batch=batch, at=at)
         try:
-            with TransactWrite(connection=tables.connection()) as write:
+            with TransactWrite(connection=self._connection) as write:
                 write.save(line, condition=LineModel.sk.does_not_exist())
                 write.update(
                     BatchModel(_batch_pk(month, batch), "BATCH"),
@@ -321,7 +328,7 @@ class Settlements:
             partition(member_id), f"{_line_sk(month)}#FAILED#{attempt}", outcome=reason[:200], batch=batch, at=at
         )
         try:
-            with TransactWrite(connection=tables.connection()) as write:
+            with TransactWrite(connection=self._connection) as write:
                 write.save(failed, condition=LineModel.sk.does_not_exist())
                 write.update(
                     BatchModel(_batch_pk(month, batch), "BATCH"),
@@ -351,8 +358,3 @@ def _conflict_only(error: TransactWriteError) -> bool:
         "ThrottlingException",
         "ProvisionedThroughputExceededException",
     )
-
-
-@lru_cache(maxsize=1)
-def settlements() -> Settlements:
-    return Settlements()

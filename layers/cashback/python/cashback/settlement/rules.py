@@ -49,6 +49,17 @@ class Report:
     attempt: int = 1
 
 
+@dataclass(frozen=True)
+class ShardCursor:
+    """How far a shard's enumeration got: the next page to read and where it starts (`after`)."""
+
+    page: int
+    after: str | None
+    done: bool
+    # The members of the page read last (page - 1), kept so that a repeat sends exactly the same batches.
+    last_page: tuple[str, ...] = ()
+
+
 def shard_of(member_id: str) -> int:
     return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:4], "big") % SHARDS
 

@@ -10,22 +10,19 @@ Messages on the queue:
 from __future__ import annotations
 
 import json
-import os
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Protocol
 
-from cashback.ledger.repository import Attachment, Snapshot, ledger
+from cashback.ledger.repository import Attachment, Ledger, Snapshot
 from cashback.ledger.rules import Decision, Kind, Source, SpendUpTo
-from cashback.members.repository import members
 from cashback.members.rules import Goal, Member, mask_phone
-from cashback.outbox.repository import Message, MessageKind, enqueue
+from cashback.members.service import MemberService
+from cashback.outbox.repository import Message, MessageKind, OutboxRepository
 from cashback.platform.errors import Conflict, NotFound
 from cashback.platform.observability import logger
-from cashback.settlement.repository import settlements
+from cashback.settlement.repository import SettlementRepository
 from cashback.settlement.rules import (
     BATCHES_PER_PAGE,
     MEMBERS_PER_BATCH,
@@ -33,6 +30,7 @@ from cashback.settlement.rules import (
     SHARDS,
     LineOutcome,
     Report,
+    RunState,
     batch_id,
     check_month,
     topup_id,
@@ -77,37 +75,6 @@ class SqsQueue:
                 raise RuntimeError(f"SQS refused {len(entries)} settlement messages")
 
 
-class InProcessQueue:
-    """The local stack's queue (no SQS there): messages are handled in this process, in order."""
-
-    def __init__(self) -> None:
-        self.messages: deque[dict[str, Any]] = deque()
-
-    def send(self, messages: Sequence[dict[str, Any]]) -> None:
-        self.messages.extend(messages)
-
-    def drain(self, on_message: Callable[[dict[str, Any]], None] | None = None) -> int:
-        handled = 0
-        while self.messages:
-            message = self.messages.popleft()
-            handle_message(message, self)
-            handled += 1
-            if on_message is not None:
-                on_message(message)
-        return handled
-
-
-def default_queue() -> SettlementQueue:
-    """SQS where the template gives a queue; in the local stack (no queue) an in-process one."""
-    url = os.environ.get("SETTLEMENT_QUEUE_URL")
-    return _sqs_queue(url) if url else InProcessQueue()
-
-
-@lru_cache(maxsize=4)
-def _sqs_queue(url: str) -> SqsQueue:
-    return SqsQueue(url)  # one client per container: building one costs more than a message
-
-
 def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
@@ -115,37 +82,186 @@ def _now(now: datetime | None) -> datetime:
 # --- the run ------------------------------------------------------------------------------------------
 
 
-def start_settlement(month: str, queue: SettlementQueue, *, now: datetime | None = None) -> Report:
-    """Starts the month's run, or resumes it: a running run gets each unfinished shard's enumeration sent
-    again from its cursor; a failed one starts a new attempt; a completed one is left as it is."""
-    now = _now(now)
-    month = check_month(month, now)
-    store = settlements()
-    run = store.run(month) or store.create_run(month, now)
-    if run.state == "completed":
-        return run.report()
-    if run.state == "failed":
-        run = store.retry_run(run, now)
-    attempt = int(run.attempt)
-    resumed = []
-    for shard in range(SHARDS):
+class SettlementService:
+    def __init__(
+        self,
+        settlements: SettlementRepository,
+        ledger: Ledger,
+        outbox: OutboxRepository,
+        queue: SettlementQueue,
+        *,
+        members: MemberService,
+    ) -> None:
+        self._settlements = settlements
+        self._ledger = ledger
+        self._outbox = outbox
+        self._queue = queue
+        self._members = members
+
+    def start_settlement(self, month: str, *, now: datetime | None = None) -> Report:
+        """Starts the month's run, or resumes it: a running run gets each unfinished shard's enumeration sent
+        again from its cursor; a failed one starts a new attempt; a completed one is left as it is."""
+        now = _now(now)
+        month = check_month(month, now)
+        store = self._settlements
+        run = store.run(month) or store.create_run(month, now)
+        if run.state is RunState.COMPLETED:
+            return run
+        if run.state is RunState.FAILED:
+            run = store.retry_run(run, now)
+        attempt = run.attempt
+        resumed = []
+        for shard in range(SHARDS):
+            cursor = store.cursor(month, attempt, shard)
+            if cursor.done:
+                continue
+            if cursor.page == 0:
+                resumed.append(_enumerate_message(month, attempt, shard, 0))
+            else:  # the last page recorded may not have been sent: send it again, then go on
+                resumed.append({**_enumerate_message(month, attempt, shard, cursor.page - 1), "resume": True})
+        self._queue.send(resumed)
+        logger.info("settlement started", extra={"month": month, "attempt": attempt, "shards": len(resumed)})
+        # Read again: a queue that delivers at once (the local stack's) may have finished the run already.
+        return store.complete_if_done(month) or self.report(month)
+
+    def report(self, month: str) -> Report:
+        run = self._settlements.run(month)
+        if run is None:
+            raise NotFound(f"there is no settlement for {month}", code="settlement_not_found")
+        return run
+
+    def handle_message(self, message: dict[str, Any], *, receive_count: int = 1) -> None:
+        if message.get("type") == "enumerate":
+            self.enumerate_page(
+                message["month"],
+                int(message["attempt"]),
+                int(message["shard"]),
+                int(message["page"]),
+                repeat=receive_count > 1 or bool(message.get("resume")),
+            )
+        elif message.get("type") == "settle":
+            self.settle_batch(
+                message["month"],
+                int(message["attempt"]),
+                str(message["batch"]),
+                list(message["member_ids"]),
+                final_receive=receive_count >= MAX_RECEIVES,
+            )
+        else:
+            raise ValueError(f"not a settlement message: {message.get('type')!r}")
+
+    def enumerate_page(self, month: str, attempt: int, shard: int, page: int, *, repeat: bool = False) -> None:
+        """Reads page `page` of a shard once (the cursor records it with its members), then sends its batches
+        and asks for the next page. A repeat of a page already recorded sends the same batches again only if
+        it may be the delivery that recorded it and then failed (`repeat`); otherwise it does nothing."""
+        store = self._settlements
+        run = store.run(month)
+        if run is None or run.attempt != attempt or run.state is not RunState.RUNNING:
+            return  # a message of an attempt that is over
         cursor = store.cursor(month, attempt, shard)
-        if cursor.done:
-            continue
-        if int(cursor.page) == 0:
-            resumed.append(_enumerate_message(month, attempt, shard, 0))
-        else:  # the last page recorded may not have been sent: send it again, then go on
-            resumed.append({**_enumerate_message(month, attempt, shard, int(cursor.page) - 1), "resume": True})
-    queue.send(resumed)
-    logger.info("settlement started", extra={"month": month, "attempt": attempt, "shards": len(resumed)})
-    return store.complete_if_done(month) or run.report()
+        if cursor.page == page and not cursor.done:
+            member_ids, after = store.candidates(shard, cursor.after, PAGE_SIZE)
+            recorded = store.advance(month, attempt, shard, page, member_ids, after, _batch_count(len(member_ids)))
+            if recorded is None:
+                return  # another delivery of this page recorded it; that one sends it
+            cursor = recorded
+        elif not (cursor.page == page + 1 and repeat):
+            return
+        members_of_page = list(cursor.last_page)
+        batches = [
+            members_of_page[i : i + MEMBERS_PER_BATCH] for i in range(0, len(members_of_page), MEMBERS_PER_BATCH)
+        ]
+        assert len(batches) <= BATCHES_PER_PAGE
+        self._queue.send(
+            [
+                {
+                    "type": "settle",
+                    "month": month,
+                    "attempt": attempt,
+                    "batch": batch_id(attempt, shard, page, index),
+                    "member_ids": ids,
+                }
+                for index, ids in enumerate(batches)
+            ]
+        )
+        if not cursor.done:
+            self._queue.send([_enumerate_message(month, attempt, shard, page + 1)])
+        else:
+            store.complete_if_done(month)
 
+    def settle_batch(
+        self, month: str, attempt: int, batch: str, member_ids: Iterable[str], *, final_receive: bool
+    ) -> None:
+        store = self._settlements
+        member_ids = list(member_ids)
+        # One read of the whole batch (its members, then their accounts) instead of reads per member.
+        known_members = self._members.find_many(member_ids)
+        operation = _operation_id(month)
+        known_states = self._ledger.snapshots(member_ids, operation_id=operation, transaction_id=operation)
+        for member_id in member_ids:
+            try:
+                self.settle_member(
+                    month, member_id, batch, member=known_members.get(member_id), known=known_states.get(member_id)
+                )
+            except (NotFound, ValueError) as error:  # the member cannot be settled however often we try
+                store.record_failure(month, attempt, member_id, batch, type(error).__name__, _now(None))
+            except Exception as error:
+                if not final_receive:
+                    raise  # SQS delivers the batch again; settled members are not settled twice
+                logger.exception("settlement failed", extra={"month": month, "batch": batch})
+                store.record_failure(month, attempt, member_id, batch, type(error).__name__, _now(None))
+        if store.finish_batch(month, attempt, batch):
+            store.complete_if_done(month)
 
-def report(month: str) -> Report:
-    run = settlements().run(month)
-    if run is None:
-        raise NotFound(f"there is no settlement for {month}", code="settlement_not_found")
-    return run.report()
+    def settle_member(
+        self,
+        month: str,
+        member_id: str,
+        batch: str,
+        *,
+        now: datetime | None = None,
+        member: Member | None = None,
+        known: Snapshot | None = None,
+    ) -> MemberSettled:
+        """One member's settlement for `month`, once: a `phone_topup` member's available bonuses (capped by
+        their monthly limit) become a top-up request, in one transaction with the ledger change and the
+        member's settlement line. `member` and `known` are what the batch read for everyone at once.
+
+        A repeat is caught by the ledger (the month's entry exists) or by the line (a skip is recorded once)."""
+        now = _now(now)
+        store = self._settlements
+        member = member or self._members.find(member_id)
+        if member is None:
+            raise NotFound(f"member {member_id} has bonuses but no member record", code="member_not_found")
+        if member.goal is Goal.SMARTPHONE:
+            recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_SMARTPHONE, now)
+            return MemberSettled(LineOutcome.SKIPPED_SMARTPHONE if recorded else None)
+
+        def attachments(decision: Decision) -> list[Attachment]:
+            amount = decision.transaction.amount
+            return [
+                store.settled_line(month, member_id, batch, amount, now),
+                self._outbox.enqueue(_top_up_message(month, member_id, member.phone, amount, now)),
+            ]
+
+        try:
+            outcome = self._ledger.execute(
+                member_id,
+                _top_up(month, member_id, member.phone, member.monthly_writeoff_limit, now),
+                attachments,
+                known=known,
+            )
+        except Conflict:
+            return MemberSettled(None)  # the line exists, or the batch was finished by another delivery
+        if outcome.applied and outcome.transaction is not None:
+            amount = outcome.transaction.amount
+            logger.info("member settled", extra={"month": month, "phone": mask_phone(member.phone), "amount": amount})
+            return MemberSettled(LineOutcome.SETTLED, amount)
+        if outcome.transaction is not None:
+            return MemberSettled(None)  # settled by an earlier delivery
+        # Nothing to pay: everything was spent since the member was listed, or their monthly limit is 0.
+        recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_NOTHING, now)
+        return MemberSettled(LineOutcome.SKIPPED_NOTHING if recorded else None)
 
 
 def _enumerate_message(month: str, attempt: int, shard: int, page: int) -> dict[str, Any]:
@@ -155,149 +271,14 @@ def _enumerate_message(month: str, attempt: int, shard: int, page: int) -> dict[
 # --- the worker ---------------------------------------------------------------------------------------
 
 
-def handle_message(message: dict[str, Any], queue: SettlementQueue, *, receive_count: int = 1) -> None:
-    if message.get("type") == "enumerate":
-        enumerate_page(
-            message["month"],
-            int(message["attempt"]),
-            int(message["shard"]),
-            int(message["page"]),
-            queue,
-            repeat=receive_count > 1 or bool(message.get("resume")),
-        )
-    elif message.get("type") == "settle":
-        settle_batch(
-            message["month"],
-            int(message["attempt"]),
-            str(message["batch"]),
-            list(message["member_ids"]),
-            final_receive=receive_count >= MAX_RECEIVES,
-        )
-    else:
-        raise ValueError(f"not a settlement message: {message.get('type')!r}")
-
-
-def enumerate_page(
-    month: str, attempt: int, shard: int, page: int, queue: SettlementQueue, *, repeat: bool = False
-) -> None:
-    """Reads page `page` of a shard once (the cursor records it with its members), then sends its batches
-    and asks for the next page. A repeat of a page already recorded sends the same batches again only if
-    it may be the delivery that recorded it and then failed (`repeat`); otherwise it does nothing."""
-    store = settlements()
-    run = store.run(month)
-    if run is None or int(run.attempt) != attempt or run.state != "running":
-        return  # a message of an attempt that is over
-    cursor = store.cursor(month, attempt, shard)
-    if int(cursor.page) == page and not cursor.done:
-        member_ids, after = store.candidates(shard, cursor.after, PAGE_SIZE)
-        recorded = store.advance(month, attempt, shard, page, member_ids, after, _batch_count(len(member_ids)))
-        if recorded is None:
-            return  # another delivery of this page recorded it; that one sends it
-        cursor = recorded
-    elif not (int(cursor.page) == page + 1 and repeat):
-        return
-    members_of_page = list(cursor.last_page or [])
-    batches = [members_of_page[i : i + MEMBERS_PER_BATCH] for i in range(0, len(members_of_page), MEMBERS_PER_BATCH)]
-    assert len(batches) <= BATCHES_PER_PAGE
-    queue.send(
-        [
-            {
-                "type": "settle",
-                "month": month,
-                "attempt": attempt,
-                "batch": batch_id(attempt, shard, page, index),
-                "member_ids": ids,
-            }
-            for index, ids in enumerate(batches)
-        ]
-    )
-    if not cursor.done:
-        queue.send([_enumerate_message(month, attempt, shard, page + 1)])
-    else:
-        store.complete_if_done(month)
-
-
 def _batch_count(members: int) -> int:
     return -(-members // MEMBERS_PER_BATCH)
-
-
-def settle_batch(month: str, attempt: int, batch: str, member_ids: Iterable[str], *, final_receive: bool) -> None:
-    store = settlements()
-    member_ids = list(member_ids)
-    # One read of the whole batch (its members, then their accounts) instead of reads per member.
-    known_members = members().many(member_ids)
-    operation = _operation_id(month)
-    known_states = ledger().snapshots(member_ids, operation_id=operation, transaction_id=operation)
-    for member_id in member_ids:
-        try:
-            settle_member(
-                month, member_id, batch, member=known_members.get(member_id), known=known_states.get(member_id)
-            )
-        except (NotFound, ValueError) as error:  # the member cannot be settled however often we try
-            store.record_failure(month, attempt, member_id, batch, type(error).__name__, _now(None))
-        except Exception as error:
-            if not final_receive:
-                raise  # SQS delivers the batch again; settled members are not settled twice
-            logger.exception("settlement failed", extra={"month": month, "batch": batch})
-            store.record_failure(month, attempt, member_id, batch, type(error).__name__, _now(None))
-    if store.finish_batch(month, attempt, batch):
-        store.complete_if_done(month)
 
 
 @dataclass(frozen=True)
 class MemberSettled:
     outcome: LineOutcome | None  # None: already settled this month (a repeat changed nothing)
     amount: int = 0
-
-
-def settle_member(
-    month: str,
-    member_id: str,
-    batch: str,
-    *,
-    now: datetime | None = None,
-    member: Member | None = None,
-    known: Snapshot | None = None,
-) -> MemberSettled:
-    """One member's settlement for `month`, once: a `phone_topup` member's available bonuses (capped by
-    their monthly limit) become a top-up request, in one transaction with the ledger change and the
-    member's settlement line. `member` and `known` are what the batch read for everyone at once.
-
-    A repeat is caught by the ledger (the month's entry exists) or by the line (a skip is recorded once)."""
-    now = _now(now)
-    store = settlements()
-    member = member or members().get(member_id)
-    if member is None:
-        raise NotFound(f"member {member_id} has bonuses but no member record", code="member_not_found")
-    if member.goal is Goal.SMARTPHONE:
-        recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_SMARTPHONE, now)
-        return MemberSettled(LineOutcome.SKIPPED_SMARTPHONE if recorded else None)
-
-    def attachments(decision: Decision) -> list[Attachment]:
-        amount = decision.transaction.amount
-        return [
-            store.settled_line(month, member_id, batch, amount, now),
-            enqueue(_top_up_message(month, member_id, member.phone, amount, now)),
-        ]
-
-    try:
-        outcome = ledger().execute(
-            member_id,
-            _top_up(month, member_id, member.phone, member.monthly_writeoff_limit, now),
-            attachments,
-            known=known,
-        )
-    except Conflict:
-        return MemberSettled(None)  # the line exists, or the batch was finished by another delivery
-    if outcome.applied and outcome.transaction is not None:
-        amount = outcome.transaction.amount
-        logger.info("member settled", extra={"month": month, "phone": mask_phone(member.phone), "amount": amount})
-        return MemberSettled(LineOutcome.SETTLED, amount)
-    if outcome.transaction is not None:
-        return MemberSettled(None)  # settled by an earlier delivery
-    # Nothing to pay: everything was spent since the member was listed, or their monthly limit is 0.
-    recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_NOTHING, now)
-    return MemberSettled(LineOutcome.SKIPPED_NOTHING if recorded else None)
 
 
 def _operation_id(month: str) -> str:

@@ -2,13 +2,10 @@
 
 The catalog is public, but a member's token adds their signed "Go to store" links. The token is
 optional: a missing, malformed, forged or expired one makes the caller anonymous, never an error.
-Two verifiers, chosen by `MEMBER_TOKEN_VERIFIER`:
-
-- `cognito` (AWS): RS256 JWTs of the member user pool, checked against the pool's JWKS (fetched once per
-  container, again only for a key id it has not seen, at most every 5 minutes), with issuer, client
-  and expiry checked as API Gateway's JWT authorizer does.
-- `local` (the local stack, never in prod): the HS256 tokens the local gateway mints, keyed by
-  `LOCAL_TOKEN_SECRET`.
+The composition root gives the verifier: in AWS RS256 JWTs of the member user pool, checked against the
+pool's JWKS (fetched once per container, again only for a key id it has not seen, at most every 5
+minutes), with issuer, client and expiry checked as API Gateway's JWT authorizer does; the local stack
+gives its own (local/tokens.py).
 
 RS256 is verified here with the standard library (RSASSA-PKCS1-v1_5 with SHA-256, RFC 8017 8.2.2): the
 expected encoded message is rebuilt and compared whole, which leaves no parsing to get wrong.
@@ -23,14 +20,10 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from cashback.platform.catalog_config import MemberTokens, catalog_settings
-
-LOCAL_ISSUER = "cashback-local"
 JWKS_REFRESH_SECONDS = 300
 MIN_RSA_BITS = 2048
 # DER prefix of DigestInfo for SHA-256 (RFC 8017, 9.2 note 1).
@@ -175,48 +168,7 @@ class CognitoVerifier:
         return self._keys.get(kid)
 
 
-# --- the local stack --------------------------------------------------------------------------------------
-
-
-class LocalVerifier:
-    """The local gateway's member tokens (see local/tokens.py): HS256, issuer `cashback-local`."""
-
-    def __init__(self, secret: bytes, *, clock: Clock = time.time) -> None:
-        self._secret = secret
-        self._clock = clock
-
-    def member_id(self, token: str) -> str | None:
-        jwt = _parse(token)
-        if jwt is None or jwt.header.get("alg") != "HS256":
-            return None
-        expected = hmac.new(self._secret, jwt.signing_input, hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, jwt.signature):
-            return None
-        claims = jwt.claims
-        if (
-            claims.get("iss") != LOCAL_ISSUER
-            or claims.get("token_use") != "access"
-            or not _current(claims, self._clock())
-        ):
-            return None
-        return _subject(claims)
-
-
-# --- choosing one, and using it ---------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def member_token_verifier() -> MemberTokenVerifier | None:
-    """The verifier the settings ask for; None (everyone anonymous) when they do not give what it needs."""
-    settings = catalog_settings()
-    if settings.member_tokens is MemberTokens.LOCAL:
-        # Local tokens are minted by anyone who has the secret: never accepted in production.
-        if settings.stage == "prod" or not settings.local_token_secret:
-            return None
-        return LocalVerifier(settings.local_token_secret.encode())
-    if not settings.user_pool_id or not settings.user_pool_client_id:
-        return None
-    return CognitoVerifier(settings.region, settings.user_pool_id, settings.user_pool_client_id)
+# --- using one -------------------------------------------------------------------------------------------
 
 
 def bearer_token(event: APIGatewayProxyEventV2) -> str | None:
@@ -227,8 +179,8 @@ def bearer_token(event: APIGatewayProxyEventV2) -> str | None:
     return token.strip() or None
 
 
-def optional_member_id(event: APIGatewayProxyEventV2) -> str | None:
-    """The calling member on a public route, or None for anyone without a valid member token."""
+def optional_member_id(event: APIGatewayProxyEventV2, verifier: MemberTokenVerifier | None) -> str | None:
+    """The calling member on a public route, or None for anyone without a valid member token (or where no
+    verifier is configured)."""
     token = bearer_token(event)
-    verifier = member_token_verifier() if token else None
     return verifier.member_id(token) if verifier and token else None

@@ -1,0 +1,231 @@
+"""The composition root: what each function needs, built from its settings once per container.
+
+A handler module builds one `Container` at import (its settings are validated then, at cold start) and
+asks it for its context's service. Nothing here touches AWS until a service is first used: clients,
+tables and secrets are built on first use and then kept for the container's life. The local stack and
+the tests build their containers here too, passing their own stand-ins (secrets, member tokens, the
+settlement queue) instead of the AWS ones.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from cashback.platform.config import MissingSetting, Settings
+from cashback.platform.secrets import Secret, Secrets, SecretsManagerSecrets
+
+if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler pays only for its own
+    from pynamodb.connection import Connection
+
+    from cashback.catalog.repository import CatalogRepository
+    from cashback.catalog.service import CatalogService
+    from cashback.certificates.service import CertificateService
+    from cashback.claims.repository import ClaimRepository
+    from cashback.claims.service import ClaimService
+    from cashback.clicks.service import ClickService
+    from cashback.ledger.repository import Ledger
+    from cashback.ledger.service import LedgerService
+    from cashback.members.service import MemberService
+    from cashback.outbox.relay import EventPublisher
+    from cashback.outbox.repository import OutboxRepository
+    from cashback.payments.service import PaymentService
+    from cashback.platform.web.optional_member import MemberTokenVerifier
+    from cashback.postbacks.service import PostbackService
+    from cashback.settlement.service import SettlementQueue, SettlementService
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        secrets: Secrets | None = None,
+        member_tokens: MemberTokenVerifier | None = None,
+        settlement_queue: SettlementQueue | None = None,
+        publisher: EventPublisher | None = None,
+    ) -> None:
+        self.settings = settings
+        self.secrets: Secrets = secrets or SecretsManagerSecrets(settings)
+        self._member_tokens = member_tokens
+        self._settlement_queue = settlement_queue
+        self._publisher = publisher
+
+    @classmethod
+    def from_environment(cls) -> Container:
+        """The deployed wiring: Secrets Manager, Cognito's verifier, SQS, EventBridge."""
+        return cls(Settings.from_environment())
+
+    # --- plumbing ---------------------------------------------------------------------------------
+
+    @cached_property
+    def dynamodb(self) -> Connection:
+        """One botocore-backed connection for transactions and batch reads across tables."""
+        from pynamodb.connection import Connection
+
+        return Connection(region=self.settings.region)
+
+    def secret_key(self, secret: Secret) -> bytes:
+        return self.secrets.value(secret).encode()
+
+    @cached_property
+    def member_tokens(self) -> MemberTokenVerifier | None:
+        """Who checks member tokens on public routes; None (everyone anonymous) where no pool is configured."""
+        if self._member_tokens is not None:
+            return self._member_tokens
+        if not self.settings.user_pool_id or not self.settings.user_pool_client_id:
+            return None
+        from cashback.platform.web.optional_member import CognitoVerifier
+
+        return CognitoVerifier(self.settings.region, self.settings.user_pool_id, self.settings.user_pool_client_id)
+
+    @cached_property
+    def settlement_queue(self) -> SettlementQueue:
+        if self._settlement_queue is not None:
+            return self._settlement_queue
+        from cashback.settlement.service import SqsQueue
+
+        if not self.settings.settlement_queue_url:
+            raise MissingSetting("SETTLEMENT_QUEUE_URL is not set: this function was not given the queue")
+        return SqsQueue(self.settings.settlement_queue_url)
+
+    @cached_property
+    def publisher(self) -> EventPublisher:
+        if self._publisher is not None:
+            return self._publisher
+        from cashback.outbox.relay import EventPublisher
+
+        return EventPublisher(self.settings.event_bus_name)
+
+    # --- repositories -----------------------------------------------------------------------------
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        from cashback.ledger.repository import Ledger
+
+        return Ledger(self.settings.table("LEDGER_TABLE"), self.dynamodb)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        from cashback.outbox.repository import OutboxRepository
+
+        return OutboxRepository(self.settings.table("OUTBOX_TABLE"))
+
+    @cached_property
+    def catalog_repository(self) -> CatalogRepository:
+        from cashback.catalog.repository import CatalogRepository
+
+        return CatalogRepository(self.settings.table("CATALOG_TABLE"), self.dynamodb)
+
+    @cached_property
+    def claim_repository(self) -> ClaimRepository:
+        from cashback.claims.repository import ClaimRepository
+
+        return ClaimRepository(self.settings.table("CLAIMS_TABLE"), self.dynamodb)
+
+    # --- services ---------------------------------------------------------------------------------
+
+    @cached_property
+    def members(self) -> MemberService:
+        from cashback.members.promo_code_repository import PromoCodeRepository
+        from cashback.members.repository import MemberRepository
+        from cashback.members.service import MemberService
+
+        table = self.settings.table("MEMBERS_TABLE")
+        return MemberService(
+            MemberRepository(table, self.dynamodb),
+            PromoCodeRepository(table, self.dynamodb),
+            self.ledger,
+            self.outbox,
+            subscriber_prefixes=self.settings.subscriber_prefixes,
+        )
+
+    @cached_property
+    def ledger_service(self) -> LedgerService:
+        from cashback.ledger.service import LedgerService
+
+        return LedgerService(self.ledger, self.members)
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        from cashback.catalog.service import CatalogService
+
+        return CatalogService(
+            self.catalog_repository,
+            link_signing_key=lambda: self.secret_key(Secret.LINK_SIGNING),
+            cache_seconds=self.settings.catalog_cache_seconds,
+            public_base_url=self.settings.public_base_url,
+        )
+
+    @cached_property
+    def clicks(self) -> ClickService:
+        from cashback.clicks.repository import ClickRepository
+        from cashback.clicks.service import ClickService
+
+        return ClickService(
+            ClickRepository(self.settings.table("CLICKS_TABLE"), self.settings.region),
+            # The catalog's pynamodb repository is built on the first partner a container looks up, so that
+            # the redirect's cold import stays near a bare botocore client's.
+            lambda partner_id: self.catalog_repository.get(partner_id),
+            link_signing_key=lambda: self.secret_key(Secret.LINK_SIGNING),
+            cache_seconds=self.settings.catalog_cache_seconds,
+            sign_in_url=self.settings.sign_in_url,
+        )
+
+    @cached_property
+    def postbacks(self) -> PostbackService:
+        from cashback.postbacks.credentials import NetworkCredentials
+        from cashback.postbacks.service import PostbackService
+
+        return PostbackService(
+            self.ledger,
+            clicks=self.clicks,
+            orphans=self.claim_repository,
+            credentials=NetworkCredentials(lambda: self.secrets.value(Secret.POSTBACK_CREDENTIALS)),
+            first_purchase=self.members,
+        )
+
+    @cached_property
+    def claims(self) -> ClaimService:
+        from cashback.claims.service import ClaimService
+
+        return ClaimService(
+            self.claim_repository,
+            self.ledger,
+            members=self.members,
+            catalog=self.catalog,
+            clicks=self.clicks,
+            postbacks=self.postbacks,
+        )
+
+    @cached_property
+    def certificates(self) -> CertificateService:
+        from cashback.certificates.repository import CertificateRepository
+        from cashback.certificates.service import CertificateService
+
+        return CertificateService(
+            CertificateRepository(self.settings.table("LEDGER_TABLE"), self.dynamodb),
+            self.ledger,
+            self.outbox,
+            members=self.members,
+            code_key=lambda: self.secret_key(Secret.CERTIFICATE_CODE),
+        )
+
+    @cached_property
+    def settlement(self) -> SettlementService:
+        from cashback.settlement.repository import SettlementRepository
+        from cashback.settlement.service import SettlementService
+
+        return SettlementService(
+            SettlementRepository(self.settings.table("LEDGER_TABLE"), self.dynamodb),
+            self.ledger,
+            self.outbox,
+            self.settlement_queue,
+            members=self.members,
+        )
+
+    @cached_property
+    def payments(self) -> PaymentService:
+        from cashback.payments.service import PaymentService
+
+        return PaymentService(self.ledger, self.members, own_product_rates=self.settings.own_product_rates)
