@@ -9,15 +9,14 @@ local-only routes of API.md (`/_local/...`) that let people and tests drive the 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,12 +27,12 @@ from urllib.parse import parse_qsl, unquote
 from local import tokens
 from local.gateway.account import ACCOUNT_ID
 from local.gateway.account import region as _region
+from local.gateway.authorizers import authorize
+from local.gateway.function_host import FunctionHost, LambdaHandler
 from local.gateway.http_api import (
-    FORBIDDEN,
     INTERNAL_ERROR,
     NOT_FOUND,
     TOO_LARGE,
-    UNAUTHORIZED,
     IncomingRequest,
     Response,
     RouteTable,
@@ -42,184 +41,11 @@ from local.gateway.http_api import (
     json_response,
     lambda_result_to_response,
 )
-from local.handlers import load_function_module
-from local.secrets import local_secrets
-from local.template import REPO, EventRule, FunctionSpec, Route, event_rules, function_environment, functions
+from local.template import REPO, EventRule, Route, event_rules
 from local.template import http_routes as template_routes
 
-LambdaHandler = Callable[[dict[str, Any], Any], Any]
-
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-LAYER_PATH = Path("layers") / "cashback" / "python"
-SERVICE_NAME = "cashback-local"
 SWAGGER_UI_VERSION = "5.17.14"
-
-
-# ----------------------------------------------------------------------------------------- authorizers
-
-
-def _bearer(headers: Sequence[tuple[str, str]]) -> str | None:
-    value = next((v for k, v in headers if k.lower() == "authorization"), None)
-    if not value:
-        return None
-    scheme, _, token = value.strip().partition(" ")
-    # API Gateway's JWT authorizer accepts the token with or without its "Bearer " prefix.
-    return token.strip() if scheme.lower() == "bearer" else value.strip()
-
-
-def _claim_text(value: Any) -> str:
-    # API Gateway hands every claim to the function as a string; arrays look like "[a b]".
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + " ".join(_claim_text(v) for v in value) + "]"
-    return str(value)
-
-
-def authorize(route: Route, headers: Sequence[tuple[str, str]]) -> tuple[dict[str, Any] | None, Response | None]:
-    """(requestContext.authorizer, None) when the caller may call the route, else (None, the refusal)."""
-    if route.auth == "none":
-        return None, None
-    token = _bearer(headers)
-    claims = tokens.verify(token) if token else None
-    if route.auth == "jwt":
-        if claims is None or not tokens.is_member(claims):
-            return None, UNAUTHORIZED
-        return {"jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": None}}, None
-    if claims is None or not tokens.is_operator(claims):
-        return None, FORBIDDEN
-    role, store_id = claims["role"], claims.get("store_id")
-    return {
-        "iam": {
-            "accessKey": "LOCAL",
-            "accountId": ACCOUNT_ID,
-            "callerId": "LOCAL",
-            "cognitoIdentity": None,
-            "principalOrgId": None,
-            "userArn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/cashback-{role}/{store_id or 'local-admin'}",
-            "userId": f"LOCAL:{role}",
-        }
-    }, None
-
-
-# ------------------------------------------------------------------------------------------- functions
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda runtime's context object that handlers and powertools read."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    timeout_seconds: int
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    identity: Any = None
-    client_context: Any = None
-    _deadline: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
-        self.invoked_function_arn = f"arn:aws:lambda:{_region()}:{ACCOUNT_ID}:function:{self.function_name}"
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-class FunctionHost:
-    """Loads each function's handler once, on first use, and runs one invocation per function at a time.
-
-    One at a time, as in one Lambda execution environment: handlers keep per-invocation state in module
-    globals (powertools resolvers do), which concurrent threads would mix up.
-    """
-
-    def __init__(
-        self,
-        template: Mapping[str, Any],
-        table_names: Mapping[str, str],
-        repo_root: Path,
-        overrides: Mapping[str, LambdaHandler] | None = None,
-    ) -> None:
-        self._specs = functions(template)
-        self._repo_root = repo_root
-        self._handlers: dict[str, LambdaHandler] = dict(overrides or {})
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-        self.environment, self._table_variables = self._environment(template, table_names)
-        self._saved_environment: dict[str, str | None] | None = None
-
-    def _environment(self, template: Mapping[str, Any], names: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
-        merged: dict[str, str] = {}
-        for logical_id in self._specs:
-            for variable, value in function_environment(template, logical_id, names).items():
-                if merged.get(variable, value) != value and variable != "POWERTOOLS_SERVICE_NAME":
-                    print(f"local gateway: {variable} differs between functions; using {value!r}", file=sys.stderr)
-                merged[variable] = value
-        merged["POWERTOOLS_SERVICE_NAME"] = SERVICE_NAME  # one process hosts every function
-        merged.setdefault("AWS_LAMBDA_FUNCTION_NAME", SERVICE_NAME)
-        table_variables = {variable for variable, value in merged.items() if value in set(names.values())}
-        return merged, table_variables
-
-    def apply_environment(self) -> None:
-        """Set the functions' variables and the layer's path before any handler is imported.
-
-        Table names always win: they must match the tables this gateway serves. Other variables that the
-        process already has (a test's log level, say) are kept.
-        """
-        if self._saved_environment is not None:
-            return
-        layer = str(self._repo_root / LAYER_PATH)  # what Lambda mounts under /opt/python
-        if layer not in sys.path:
-            sys.path.insert(0, layer)
-        saved: dict[str, str | None] = {}
-        for variable, value in self.environment.items():
-            if variable in self._table_variables or variable not in os.environ:
-                saved[variable] = os.environ.get(variable)
-                os.environ[variable] = value
-        for variable, value in local_secrets().items():
-            if variable not in os.environ:
-                saved[variable] = None
-                os.environ[variable] = value
-        self._saved_environment = saved
-
-    def restore_environment(self) -> None:
-        saved, self._saved_environment = self._saved_environment, None
-        for variable, value in (saved or {}).items():
-            if value is None:
-                os.environ.pop(variable, None)
-            else:
-                os.environ[variable] = value
-
-    def has(self, function_id: str) -> bool:
-        return function_id in self._specs or function_id in self._handlers
-
-    def _lock(self, function_id: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(function_id, threading.Lock())
-
-    def _handler(self, function_id: str) -> LambdaHandler:
-        handler = self._handlers.get(function_id)
-        if handler is None:
-            handler = self._import(self._specs[function_id])
-            self._handlers[function_id] = handler
-        return handler
-
-    def _import(self, spec: FunctionSpec) -> LambdaHandler:
-        module_path, _, attribute = spec.handler.rpartition(".")
-        module = load_function_module(self._repo_root / spec.code_uri, module_path)
-        handler: LambdaHandler = getattr(module, attribute)
-        return handler
-
-    def context(self, function_id: str) -> LambdaContext:
-        spec = self._specs.get(function_id)
-        return LambdaContext(function_id, spec.memory_size if spec else 128, spec.timeout if spec else 3)
-
-    def invoke(self, function_id: str, event: dict[str, Any], context: LambdaContext | None = None) -> Any:
-        with self._lock(function_id):
-            handler = self._handler(function_id)
-            return handler(event, context or self.context(function_id))
 
 
 # ---------------------------------------------------------------------------------------- event rules
