@@ -17,7 +17,6 @@ import traceback
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -25,9 +24,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from local import tokens
-from local.gateway.account import ACCOUNT_ID
-from local.gateway.account import region as _region
 from local.gateway.authorizers import authorize
+from local.gateway.eventbridge import custom_event, pattern_matches, scheduled_event, target_input
 from local.gateway.function_host import FunctionHost, LambdaHandler
 from local.gateway.http_api import (
     INTERNAL_ERROR,
@@ -46,114 +44,6 @@ from local.template import http_routes as template_routes
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 SWAGGER_UI_VERSION = "5.17.14"
-
-
-# ---------------------------------------------------------------------------------------- event rules
-
-
-def _same(expected: Any, actual: Any) -> bool:
-    # JSON values: "1" is not 1, and true is not 1.
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return expected is actual
-    if isinstance(expected, str) != isinstance(actual, str):
-        return False
-    return bool(expected == actual)
-
-
-def _numeric(conditions: Sequence[Any], value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    checks = {"<": float.__lt__, "<=": float.__le__, "=": float.__eq__, ">": float.__gt__, ">=": float.__ge__}
-    pairs = zip(conditions[::2], conditions[1::2], strict=True)
-    return all(checks[op](float(value), float(bound)) for op, bound in pairs)
-
-
-def _operator_matches(rule: Mapping[str, Any], value: Any) -> bool:
-    ((operator, argument),) = rule.items()
-    text = value if isinstance(value, str) else None
-    if operator == "prefix":
-        if isinstance(argument, dict):  # {"prefix": {"equals-ignore-case": "..."}}
-            return text is not None and text.lower().startswith(str(argument["equals-ignore-case"]).lower())
-        return text is not None and text.startswith(argument)
-    if operator == "suffix":
-        if isinstance(argument, dict):
-            return text is not None and text.lower().endswith(str(argument["equals-ignore-case"]).lower())
-        return text is not None and text.endswith(argument)
-    if operator == "equals-ignore-case":
-        return text is not None and text.lower() == str(argument).lower()
-    if operator == "wildcard":
-        return text is not None and re.fullmatch(".*".join(map(re.escape, str(argument).split("*"))), text) is not None
-    if operator == "numeric":
-        return _numeric(argument, value)
-    if operator == "anything-but":
-        if isinstance(argument, dict):
-            return not _operator_matches(argument, value)
-        excluded = argument if isinstance(argument, list) else [argument]
-        return not any(_same(e, value) for e in excluded)
-    raise ValueError(f"unsupported event pattern operator {operator!r}")
-
-
-def _leaf_matches(rules: Sequence[Any], present: bool, value: Any) -> bool:
-    values = value if isinstance(value, list) else [value]
-    for rule in rules:
-        if isinstance(rule, dict) and "exists" in rule:
-            if bool(rule["exists"]) == (present and value is not None):
-                return True
-        elif not present:
-            continue
-        elif isinstance(rule, dict):
-            if any(_operator_matches(rule, v) for v in values):
-                return True
-        elif any(_same(rule, v) for v in values):
-            return True
-    return False
-
-
-def pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-    """EventBridge pattern matching: value lists, nested objects, `$or`, and the content filters."""
-    for key, expected in pattern.items():
-        if key == "$or":
-            if not any(pattern_matches(alternative, event) for alternative in expected):
-                return False
-            continue
-        present, value = key in event, event.get(key)
-        if isinstance(expected, dict):
-            if not isinstance(value, dict) or not pattern_matches(expected, value):
-                return False
-        elif not isinstance(expected, list) or not _leaf_matches(expected, present, value):
-            return False
-    return True
-
-
-def _target_input(rule: EventRule, event: dict[str, Any]) -> Any:
-    """What the rule's target receives: the event, its fixed Input, or the part InputPath selects."""
-    if rule.input is not None:
-        return json.loads(rule.input)
-    if rule.input_path:
-        selected: Any = event
-        for part in rule.input_path.removeprefix("$").strip(".").split("."):
-            if part:
-                selected = selected.get(part) if isinstance(selected, dict) else None
-        return selected
-    return event
-
-
-def _bus_time() -> str:
-    return f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
-
-
-def scheduled_event(rule: EventRule) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events" if rule.event_type == "Schedule" else "aws.scheduler",
-        "account": ACCOUNT_ID,
-        "time": _bus_time(),
-        "region": _region(),
-        "resources": [f"arn:aws:events:{_region()}:{ACCOUNT_ID}:rule/{rule.function_logical_id}{rule.event_id}"],
-        "detail": {},
-    }
 
 
 # --------------------------------------------------------------------------------------- local routes
@@ -252,17 +142,8 @@ class LocalRoutes:
                 return api_error(400, "invalid_json", "detail is not valid JSON")
         if not isinstance(source, str) or not isinstance(detail_type, str) or not isinstance(detail, dict):
             return api_error(422, "invalid_event", "an event needs source, detail-type (strings) and detail (object)")
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": detail_type,
-            "source": source,
-            "account": ACCOUNT_ID,
-            "time": _bus_time(),
-            "region": _region(),
-            "resources": list(entry.get("resources", entry.get("Resources", []))),
-            "detail": detail,
-        }
+        resources = list(entry.get("resources", entry.get("Resources", [])))
+        event = custom_event(source, detail_type, detail, resources)
         delivered: list[str] = []
         results: list[Any] = []
         failed = False
@@ -271,7 +152,7 @@ class LocalRoutes:
                 continue
             delivered.append(rule.function_logical_id)
             try:
-                results.append(self._host.invoke(rule.function_logical_id, _target_input(rule, event)))
+                results.append(self._host.invoke(rule.function_logical_id, target_input(rule, event)))
             except Exception as error:
                 traceback.print_exc()
                 failed = True
