@@ -113,9 +113,6 @@ class FunctionHost:
             else:
                 os.environ[variable] = value
 
-    def has(self, function_id: str) -> bool:
-        return function_id in self._specs or function_id in self._handlers
-
     def _lock(self, function_id: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(function_id, threading.Lock())
@@ -133,11 +130,12 @@ class FunctionHost:
         handler: LambdaHandler = getattr(module, attribute)
         return handler
 
-    def context(self, function_id: str) -> LambdaContext:
+    def _context(self, function_id: str) -> LambdaContext:
         spec = self._specs.get(function_id)
+        # A test's handler for a function the template lacks gets Lambda's defaults.
         return LambdaContext(function_id, spec.memory_size if spec else 128, spec.timeout if spec else 3)
 
-    def invoke(self, function_id: str, event: dict[str, Any], context: LambdaContext | None = None) -> Any:
+    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
         with self._lock(function_id):
             handler = self._handler(function_id)
-            return handler(event, context or self.context(function_id))
+            return handler(event, self._context(function_id))
