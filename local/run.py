@@ -18,7 +18,7 @@ from types import FrameType
 
 from local import tokens
 from local.dynamodb import DynamoDBLocal, DynamoDBLocalError, ensure_installed
-from local.gateway import LocalGateway
+from local.gateway.server import LocalGateway
 from local.template import REPO, create_tables, load_template, table_names
 
 TABLE_PREFIX = "cashback-local"

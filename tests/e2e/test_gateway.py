@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local import tokens
-from local.gateway import LocalGateway
+from local.gateway.server import LocalGateway
 from local.template import Route, load_template
 from tests.fixtures.dynamodb_local import ApiClient, MintMemberToken, RunningDynamoDB
 

@@ -1,0 +1,140 @@
+"""The local-only routes of API.md, `/_local/...`, that let people and tests drive the stack end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import unquote
+
+from local import tokens
+from local.gateway.eventbridge import custom_event, pattern_matches, scheduled_event, target_input
+from local.gateway.function_host import FunctionHost
+from local.gateway.http_api import NOT_FOUND, IncomingRequest, Response, api_error, json_response
+from local.template import EventRule
+
+SWAGGER_UI_VERSION = "5.17.14"
+SWAGGER_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Cashback API (local)</title>
+  <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@{SWAGGER_UI_VERSION}/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="https://unpkg.com/swagger-ui-dist@{SWAGGER_UI_VERSION}/swagger-ui-bundle.js" crossorigin></script>
+  <script>
+    window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui"}});
+  </script>
+</body>
+</html>
+"""
+
+
+def _json_object(body: bytes) -> tuple[dict[str, Any] | None, Response | None]:
+    try:
+        parsed = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None, api_error(400, "invalid_json", "the body is not valid JSON")
+    if not isinstance(parsed, dict):
+        return None, api_error(400, "invalid_json", "the body must be a JSON object")
+    return parsed, None
+
+
+class LocalRoutes:
+    """`/_local/...`: tokens, the outbox, events and schedules on request, and the Swagger UI."""
+
+    def __init__(self, host: FunctionHost, rules: Sequence[EventRule]) -> None:
+        self._host = host
+        self._rules = rules
+
+    def handle(self, request: IncomingRequest, query: dict[str, str]) -> Response:
+        path, method = request.raw_path, request.method
+        if path == "/_local/token" and method == "POST":
+            return self.token(request.body)
+        if path == "/_local/outbox" and method == "GET":
+            return self.outbox(query)
+        if path == "/_local/events" and method == "POST":
+            return self.events(request.body)
+        schedule = re.fullmatch(r"/_local/schedules/([^/]+)", path)
+        if schedule and method == "POST":
+            return self.schedule(unquote(schedule.group(1)))
+        if path == "/_local/swagger" and method == "GET":
+            return Response(200, SWAGGER_PAGE.encode(), [("Content-Type", "text/html; charset=utf-8")])
+        return NOT_FOUND
+
+    def token(self, body: bytes) -> Response:
+        request, refusal = _json_object(body)
+        if request is None:
+            return refusal or NOT_FOUND
+        phone, role = request.get("phone"), request.get("role")
+        try:
+            if phone is not None and role is None:
+                return json_response(200, {"token": tokens.mint_member(phone)})
+            if role is not None and phone is None:
+                return json_response(200, {"token": tokens.mint_operator(role, request.get("store_id"))})
+        except tokens.InvalidTokenRequest as error:
+            return api_error(422, error.code, str(error))
+        return api_error(422, "phone_or_role_required", 'give either {"phone": ...} or {"role": ...}')
+
+    def outbox(self, query: dict[str, str]) -> Response:
+        limit_text = query.get("limit", "50")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
+            return api_error(422, "invalid_limit", "limit must be an integer from 1 to 200")
+        from local.outbox import recent_messages  # imports the layer: only once the environment is set
+
+        items = []
+        for message in recent_messages(int(limit_text)):
+            item: dict[str, Any] = {"id": message.message_id, "kind": message.kind.value}
+            if message.to is not None:
+                item["to"] = message.to
+            item |= {"body": message.body, "created_at": message.created_at.isoformat()}
+            items.append(item)
+        return json_response(200, {"items": items})
+
+    def events(self, body: bytes) -> Response:
+        entry, refusal = _json_object(body)
+        if entry is None:
+            return refusal or NOT_FOUND
+        # Both API.md's spelling and PutEvents' ({"Source", "DetailType", "Detail": "<json>"}) are accepted.
+        source = entry.get("source", entry.get("Source"))
+        detail_type = entry.get("detail-type", entry.get("DetailType"))
+        detail = entry.get("detail", entry.get("Detail", {}))
+        if isinstance(detail, str):
+            try:
+                detail = json.loads(detail)
+            except ValueError:
+                return api_error(400, "invalid_json", "detail is not valid JSON")
+        if not isinstance(source, str) or not isinstance(detail_type, str) or not isinstance(detail, dict):
+            return api_error(422, "invalid_event", "an event needs source, detail-type (strings) and detail (object)")
+        resources = list(entry.get("resources", entry.get("Resources", [])))
+        event = custom_event(source, detail_type, detail, resources)
+        delivered: list[str] = []
+        results: list[Any] = []
+        failed = False
+        for rule in self._rules:
+            if rule.is_schedule or rule.pattern is None or not pattern_matches(rule.pattern, event):
+                continue
+            delivered.append(rule.function_logical_id)
+            try:
+                results.append(self._host.invoke(rule.function_logical_id, target_input(rule, event)))
+            except Exception as error:
+                traceback.print_exc()
+                failed = True
+                results.append({"error": {"code": "handler_failed", "message": f"{type(error).__name__}: {error}"}})
+        return json_response(500 if failed else 200, {"delivered": delivered, "results": results})
+
+    def schedule(self, function_id: str) -> Response:
+        rule = next((r for r in self._rules if r.is_schedule and r.function_logical_id == function_id), None)
+        if rule is None:
+            return api_error(404, "schedule_not_found", f"{function_id} has no Schedule or ScheduleV2 event")
+        payload = json.loads(rule.input) if rule.input is not None else scheduled_event(rule)
+        try:
+            result = self._host.invoke(function_id, payload)
+        except Exception as error:
+            traceback.print_exc()
+            return api_error(500, "handler_failed", f"{type(error).__name__}: {error}")
+        return json_response(200, result)
