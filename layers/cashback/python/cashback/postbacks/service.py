@@ -129,3 +129,4 @@ def _orphan(postback: Postback, reason: str, now: datetime | None) -> Orphan:
             "occurred_at": postback.occurred_at.isoformat(),
         },
     )
+from cashback.catalog import repository as catalog_repository  # SCRATCH: catalog-private
