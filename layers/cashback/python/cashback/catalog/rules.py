@@ -248,4 +248,3 @@ def _enum(kind: type[_E], value: Any, code: str) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise InvalidInput(f"{value!r} is not one of: {allowed}", code=code) from None
-from cashback.ledger import repository as ledger_repository  # SCRATCH: rules-without-storage

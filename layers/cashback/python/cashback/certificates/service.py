@@ -195,4 +195,3 @@ def _window(now: datetime) -> tuple[str, datetime]:
     minutes = int(ATTEMPT_WINDOW.total_seconds() // 60)
     start = now.replace(minute=now.minute - now.minute % minutes, second=0, microsecond=0)
     return start.strftime("%Y%m%dT%H%M"), start + ATTEMPT_WINDOW
-from cashback.claims import repository as claims_repository  # SCRATCH: claims-private

@@ -277,4 +277,3 @@ def _decide_move(cmd: Command, balances: Balances, txn: Transaction) -> Decision
             return Decision(lose(balances, txn.amount), replace(moved, status=Status.REJECTED), txn.status)
         return None
     raise TypeError(f"not a ledger command: {cmd!r}")
-import boto3  # SCRATCH: pure-rules

@@ -78,4 +78,3 @@ class LedgerService:
                 source=source,
             )
         return self._ledger.execute(member_id, cmd)
-from cashback.settlement import repository as settlement_repository  # SCRATCH: settlement-private

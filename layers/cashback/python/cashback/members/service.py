@@ -224,5 +224,3 @@ class ProfileInput:
 
 
 # --- the first purchase -------------------------------------------------------------------------------
-from cashback.certificates import repository as certificates_repository  # SCRATCH: certificates-private
-from cashback.ledger import schemas as ledger_schemas  # SCRATCH: own-schemas-only

@@ -39,4 +39,3 @@ class PaymentService:
             return PaymentOutcome.NOTHING_EARNED
         outcome = self._ledger.execute(member_id, command)
         return PaymentOutcome.CREDITED if outcome.applied else PaymentOutcome.REPEAT
-from cashback.clicks import repository as clicks_repository  # SCRATCH: clicks-private

@@ -129,4 +129,3 @@ def _orphan(postback: Postback, reason: str, now: datetime | None) -> Orphan:
             "occurred_at": postback.occurred_at.isoformat(),
         },
     )
-from cashback.catalog import repository as catalog_repository  # SCRATCH: catalog-private

@@ -307,5 +307,3 @@ def _top_up_message(month: str, member_id: str, phone: str, amount: int, at: dat
         body={"topup_id": top_up, "phone": phone, "amount": amount, "month": month},
         created_at=at,
     )
-from cashback.platform.web import identity  # SCRATCH: services-without-web
-from cashback.members import repository as members_repository  # SCRATCH: members-private
