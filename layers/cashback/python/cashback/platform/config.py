@@ -2,53 +2,75 @@
 
 Every function is given only the variables it uses (template.yaml): a table or secret a function was not
 given is reported by name when something asks for it, not as a confusing failure further down.
+
+A frozen dataclass rather than a pydantic model: every handler builds one at import, and functions that
+parse no request body (the outbox relay, the settlement worker) would otherwise import pydantic for it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 class MissingSetting(RuntimeError):
     pass
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+class InvalidSetting(ValueError):
+    pass
 
-    region: str = Field(alias="AWS_REGION", default="eu-central-1")
-    stage: str = Field(alias="STAGE", default="dev")
-    members_table: str = Field(alias="MEMBERS_TABLE", default="")
-    ledger_table: str = Field(alias="LEDGER_TABLE", default="")
-    outbox_table: str = Field(alias="OUTBOX_TABLE", default="")
-    claims_table: str = Field(alias="CLAIMS_TABLE", default="")
-    catalog_table: str = Field(alias="CATALOG_TABLE", default="")
-    clicks_table: str = Field(alias="CLICKS_TABLE", default="")
-    settlement_queue_url: str = Field(alias="SETTLEMENT_QUEUE_URL", default="")
-    event_bus_name: str = Field(alias="EVENT_BUS_NAME", default="default")
+
+def _variable(name: str, default: Any = "", parse: Callable[[str], Any] = str) -> Any:
+    return field(default=default, metadata={"variable": name, "parse": parse})
+
+
+def _seconds_up_to_an_hour(text: str) -> int:
+    if not text.strip().isdigit() or int(text) > 3600:
+        raise InvalidSetting(f"CATALOG_CACHE_SECONDS is whole seconds from 0 to 3600, not {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str = _variable("AWS_REGION", "eu-central-1")
+    stage: str = _variable("STAGE", "dev")
+    members_table: str = _variable("MEMBERS_TABLE")
+    ledger_table: str = _variable("LEDGER_TABLE")
+    outbox_table: str = _variable("OUTBOX_TABLE")
+    claims_table: str = _variable("CLAIMS_TABLE")
+    catalog_table: str = _variable("CATALOG_TABLE")
+    clicks_table: str = _variable("CLICKS_TABLE")
+    settlement_queue_url: str = _variable("SETTLEMENT_QUEUE_URL")
+    event_bus_name: str = _variable("EVENT_BUS_NAME", "default")
     # Secrets Manager secrets; the local stack and the tests hand the composition root their own values.
-    link_signing_secret_arn: str = Field(alias="LINK_SIGNING_SECRET_ARN", default="")
-    postback_secrets_arn: str = Field(alias="POSTBACK_SECRETS_ARN", default="")
-    certificate_code_secret_arn: str = Field(alias="CERTIFICATE_CODE_SECRET_ARN", default="")
+    link_signing_secret_arn: str = _variable("LINK_SIGNING_SECRET_ARN")
+    postback_secrets_arn: str = _variable("POSTBACK_SECRETS_ARN")
+    certificate_code_secret_arn: str = _variable("CERTIFICATE_CODE_SECRET_ARN")
     # Comma-separated E.164 prefixes of the operator's own numbers.
-    subscriber_ranges: str = Field(alias="SUBSCRIBER_RANGES", default="")
+    subscriber_ranges: str = _variable("SUBSCRIBER_RANGES")
     # "tariff=50,store=50,content=30,wallet=1": the operator's own products' cashback rates, in percent.
-    own_product_rates: str = Field(alias="OWN_PRODUCT_RATES", default="")
+    own_product_rates: str = _variable("OWN_PRODUCT_RATES")
     # Where links point: empty means "the host the request came to" (the API's own domain).
-    public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="")
-    sign_in_url: str = Field(alias="SIGN_IN_URL", default="https://cashback.example.com/sign-in")
+    public_base_url: str = _variable("PUBLIC_BASE_URL")
+    sign_in_url: str = _variable("SIGN_IN_URL", "https://cashback.example.com/sign-in")
     # How long a warm container serves the catalog (and the redirect a partner) before reading it again.
-    catalog_cache_seconds: int = Field(alias="CATALOG_CACHE_SECONDS", default=60, ge=0, le=3600)
+    catalog_cache_seconds: int = _variable("CATALOG_CACHE_SECONDS", 60, _seconds_up_to_an_hour)
     # The member user pool, whose ID tokens the public routes check themselves (API Gateway does not).
-    user_pool_id: str = Field(alias="USER_POOL_ID", default="")
-    user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID", default="")
+    user_pool_id: str = _variable("USER_POOL_ID")
+    user_pool_client_id: str = _variable("USER_POOL_CLIENT_ID")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        return cls.model_validate(dict(os.environ if environ is None else environ))
+        source = os.environ if environ is None else environ
+        given = {
+            f.name: f.metadata["parse"](source[f.metadata["variable"]])
+            for f in fields(cls)
+            if f.metadata["variable"] in source
+        }
+        return cls(**given)
 
     def table(self, variable: str) -> str:
         """The table named by `variable` (e.g. "LEDGER_TABLE"); refuses one this function was not given."""
