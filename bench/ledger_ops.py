@@ -6,16 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import boto3
 
 from bench.calls import counting_calls
 from bench.timing import median_seconds
 from cashback.bootstrap import Container
-from cashback.ledger.rules import Accrue, Command, Credit, Kind, RecordPending, Source, Spend
-
-AT = datetime(2026, 11, 24, tzinfo=UTC)
+from cashback.ledger.rules import Command
+from tests.builders import accrue, credit, pending, spend
 
 
 @dataclass(frozen=True)
@@ -51,47 +49,13 @@ def bare_transact_write(table: str, repeats: int, items: int = 3) -> float:  # n
 
 
 def _operations() -> dict[str, Callable[[str, int], Command]]:
-    def src(i: int) -> Source:
-        return Source("bench", str(i))
-
+    """Each operation as the i-th member's command; the repeat sends that member's spend again."""
     return {
-        "credit (new account)": lambda m, i: Credit(
-            operation_id=f"c{i}",
-            transaction_id=f"c{i}",
-            reason="bonus",
-            at=AT,
-            kind=Kind.BONUS,
-            amount=10,
-            source=src(i),
-        ),
-        "record pending": lambda m, i: RecordPending(
-            operation_id=f"p{i}",
-            transaction_id=f"p{i}",
-            reason="order",
-            at=AT,
-            kind=Kind.PURCHASE,
-            amount=10,
-            source=src(i),
-        ),
-        "accrue": lambda m, i: Accrue(operation_id=f"a{i}", transaction_id=f"p{i}", reason="approved", at=AT),
-        "spend": lambda m, i: Spend(
-            operation_id=f"s{i}",
-            transaction_id=f"s{i}",
-            reason="topup",
-            at=AT,
-            kind=Kind.SETTLEMENT,
-            amount=5,
-            source=src(i),
-        ),
-        "repeat (duplicate)": lambda m, i: Spend(
-            operation_id=f"s{i}",
-            transaction_id=f"s{i}",
-            reason="topup",
-            at=AT,
-            kind=Kind.SETTLEMENT,
-            amount=5,
-            source=src(i),
-        ),
+        "credit (new account)": lambda m, i: credit(f"c{i}", 10),
+        "record pending": lambda m, i: pending(f"p{i}", 10),
+        "accrue": lambda m, i: accrue(f"a{i}", f"p{i}"),
+        "spend": lambda m, i: spend(f"s{i}", 5),
+        "repeat (duplicate)": lambda m, i: spend(f"s{i}", 5),
     }
 
 

@@ -9,14 +9,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from bench.calls import counting_calls
 from bench.ledger_ops import bare_transact_write
 from bench.timing import median_seconds
 from cashback.bootstrap import Container
-from cashback.clicks.rules import Click
-from cashback.postbacks.networks import PostbackRequest
+from tests.builders import a_recorded_click, an_admitad_request
 
 # Admitad's postback token: bench/__main__.py gives it to the container as POSTBACK_SECRETS.
 SECRET = "bench-admitad-secret"
@@ -31,41 +29,20 @@ class PostbackFigure:
     ratio: float  # not money: time per postback / bare TransactWriteItems
 
 
-def _request(click_id: str, action: str, status: str) -> PostbackRequest:
-    query = {
-        "token": SECRET,
-        "subid": click_id,
-        "action_id": action,
-        "order_id": action,
-        "order_sum": "1999.90",
-        "currency": "RUB",
-        "status": status,
-        "time": str(int(datetime.now(UTC).timestamp())),
-    }
-    return PostbackRequest("GET", query=query)
-
-
 def measure(container: Container, repeats: int = 200) -> list[PostbackFigure]:
     postbacks = container.postbacks  # its clicks, orphans (claims), ledger and first-purchase bonus: the container's
     now = datetime.now(UTC)
-    clicks = []
-    for i in range(repeats):
-        click = Click(
-            f"bench-{uuid.uuid4().hex}",
-            f"bench-member-{i}",
-            "aliexpress",
-            Decimal(7),
-            "admitad",
-            30,
-            now - timedelta(hours=1),
-        )
-        container.clicks.record(click)
-        clicks.append(click)
+    # A click each, of a member each: every approval also credits that member's first-purchase bonus.
+    clicks = [
+        a_recorded_click(container, member_id=f"bench-member-{i}", clicked_at=now - timedelta(hours=1))
+        for i in range(repeats)
+    ]
     actions = [uuid.uuid4().hex for _ in range(repeats)]
 
     def deliver(status: str) -> Callable[[int], object]:
         def run(i: int) -> object:
-            return postbacks.receive("admitad", _request(clicks[i].click_id, actions[i], status))
+            request = an_admitad_request(clicks[i].click_id, actions[i], status, token=SECRET, at=datetime.now(UTC))
+            return postbacks.receive("admitad", request)
 
         return run
 

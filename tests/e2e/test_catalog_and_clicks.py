@@ -76,8 +76,10 @@ def follow(api: Any, go_url: str) -> Any:
 
 
 def test_a_visitor_browses_a_category_page_by_page(api: Any) -> None:
+    # When a visitor reads the grocery delivery category, 25 partners a page
     items = all_pages(api, category="grocery_delivery", limit=25)
 
+    # Then they see every grocery partner once, by name, with rates, and no personal links
     assert len(items) > 25
     assert {item["category"] for item in items} == {"grocery_delivery"}
     assert len({item["partner_id"] for item in items}) == len(items)
@@ -88,9 +90,11 @@ def test_a_visitor_browses_a_category_page_by_page(api: Any) -> None:
 
 
 def test_a_visitor_finds_a_store_by_its_russian_name_and_reads_its_conditions(api: Any) -> None:
+    # When a visitor searches for Перекресток and opens its page
     found = api.get("/partners", q="перекресток").json()["items"]
     details = api.get("/partners/perekrestok").json()
 
+    # Then it is found, with its conditions and rates for goods
     assert "perekrestok" in [item["partner_id"] for item in found]
     assert details["conditions"]
     assert {"name": "First order", "rate_percent": "15"} in details["goods_rates"]
@@ -100,13 +104,16 @@ def test_a_visitor_finds_a_store_by_its_russian_name_and_reads_its_conditions(ap
 def test_a_member_follows_their_link_to_the_store_and_the_click_is_kept_with_the_rate(
     api: Any, member_token: Any, container: Container
 ) -> None:
+    # Given a member who finds AliExpress, with a link of their own
     token, phone = member_token()
     found = api.get("/partners", token=token, q="aliexpress").json()["items"]
     [aliexpress] = [item for item in found if item["partner_id"] == "aliexpress"]
     assert aliexpress["go_url"]
 
+    # When they follow the link
     redirect = follow(api, aliexpress["go_url"])
 
+    # Then they go to the store through Admitad, and their click is kept at the rate in force
     assert redirect.status == 302
     assert redirect.headers["Cache-Control"] == "no-store"
     store = urlsplit(redirect.headers["Location"])
@@ -119,10 +126,13 @@ def test_a_member_follows_their_link_to_the_store_and_the_click_is_kept_with_the
 
 
 def test_an_app_records_a_click_and_opens_the_store_itself(api: Any, member_token: Any, container: Container) -> None:
+    # Given a member
     token, _ = member_token()
 
+    # When their app records a click on Booking
     response = api.post("/clicks", json={"partner_id": "booking"}, token=token)
 
+    # Then it gets the store's address with the click id, and the click is kept
     assert response.status == 201
     body = response.json()
     assert body["click_id"] in body["redirect_url"]
@@ -154,6 +164,7 @@ def test_an_unknown_store_is_404(api: Any) -> None:
 def test_the_back_office_adds_a_partner_and_a_promotion_that_members_see(
     api: Any, admin_token: str, member_token: Any, container: Container
 ) -> None:
+    # Given a new partner at 10 %, and a promotion at 25 % from an hour ago
     partner_id = f"e2e-{uuid.uuid4().hex[:10]}"
     name = f"Zeta {partner_id}"
     now = datetime.now(UTC)
@@ -172,9 +183,11 @@ def test_the_back_office_adds_a_partner_and_a_promotion_that_members_see(
         "ends_at": (now + timedelta(days=2)).isoformat(),
     }
 
+    # When the back office adds them
     created = api.put(f"/admin/partners/{partner_id}", json=partner, token=admin_token)
     promoted = api.post(f"/admin/partners/{partner_id}/promotions", json=promotion, token=admin_token)
 
+    # Then members see the partner at the promotion's rate, and their clicks are kept at it
     assert (created.status, promoted.status) == (201, 201), (created.text, promoted.text)
     token, _ = member_token()
     [listed] = api.get("/partners", token=token, q=partner_id, category="entertainment").json()["items"]
@@ -187,6 +200,7 @@ def test_the_back_office_adds_a_partner_and_a_promotion_that_members_see(
 
 
 def test_bad_input_is_a_clear_4xx_never_a_500(api: Any, admin_token: str, member_token: Any) -> None:
+    # When visitors, members and the back office send requests that make no sense
     token, _ = member_token()
     cases = [
         api.get("/partners", limit="1000"),
@@ -208,6 +222,7 @@ def test_bad_input_is_a_clear_4xx_never_a_500(api: Any, admin_token: str, member
         ),
     ]
 
+    # Then each gets a 4xx with an error code
     for response in cases:
         assert 400 <= response.status < 500, response.text
         assert response.json()["error"]["code"]

@@ -50,12 +50,15 @@ def test_an_operator_token_is_not_a_member_token(api: ApiClient, admin_token: st
 
 
 def test_an_admin_route_refuses_members_and_anonymous_callers(api: ApiClient, member_token: MintMemberToken) -> None:
+    # Given a member's token
     token, _ = member_token()
     adjustment = {"member_id": "m-1", "amount": 1, "reason": "test"}
 
+    # When a member, and someone without a token, ask for an adjustment
     as_member = api.post("/admin/adjustments", json=adjustment, token=token)
     anonymous = api.post("/admin/adjustments", json=adjustment)
 
+    # Then both are forbidden, as API Gateway's IAM authorizer answers
     assert (as_member.status, as_member.json()) == (403, {"message": "Forbidden"})
     assert (anonymous.status, anonymous.json()) == (403, {"message": "Forbidden"})
 
@@ -67,17 +70,21 @@ def test_a_public_route_needs_no_token(api: ApiClient) -> None:
 
 
 def test_an_unknown_path_or_method_is_api_gateways_not_found(api: ApiClient, member_token: MintMemberToken) -> None:
+    # Given a member's token
     token, _ = member_token()
 
+    # When they call a path no route has, and a route with a method it does not take
     unknown_path = api.get("/no/such/route", token=token)
     wrong_method = api.delete("/members/me", token=token)
 
+    # Then both get API Gateway's own Not Found
     assert (unknown_path.status, unknown_path.json()) == (404, {"message": "Not Found"})
     assert (wrong_method.status, wrong_method.json()) == (404, {"message": "Not Found"})
 
 
 def test_a_body_over_10_mb_is_refused_with_413(local_gateway: LocalGateway) -> None:
-    # Only the headers are sent: the gateway must refuse on the announced length, without reading 10 MB.
+    # When a request announces a body of 10 MB and a byte (only the headers are sent: the gateway must refuse on
+    # the announced length, without reading 10 MB)
     with socket.create_connection((local_gateway.host, local_gateway.port), timeout=10) as connection:
         connection.sendall(
             b"POST /members HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\n"
@@ -87,6 +94,7 @@ def test_a_body_over_10_mb_is_refused_with_413(local_gateway: LocalGateway) -> N
         while chunk := connection.recv(65536):
             answer += chunk
 
+    # Then it is refused with a 413
     status_line, _, rest = answer.partition(b"\r\n")
     assert status_line.split()[1] == b"413"
     assert json.loads(rest.partition(b"\r\n\r\n")[2]) == {"message": "Request Entity Too Large"}
@@ -96,8 +104,10 @@ def test_a_body_over_10_mb_is_refused_with_413(local_gateway: LocalGateway) -> N
 
 
 def test_a_member_token_is_minted_for_an_e164_phone(api: ApiClient) -> None:
+    # When a token is asked for a phone number
     response = api.post("/_local/token", json={"phone": "+79161234567"})
 
+    # Then one is minted whose claims carry the number
     assert response.status == 200
     claims = tokens.verify(response.json()["token"])
     assert claims is not None
@@ -148,6 +158,7 @@ def test_the_swagger_ui_points_at_the_openapi_document(api: ApiClient) -> None:
 
 
 def test_an_event_is_answered_with_who_received_it(api: ApiClient) -> None:
+    # Given a payment of someone who is not a member
     event = {
         "source": "operator.payments",
         "detail-type": "PaymentCompleted",
@@ -161,8 +172,10 @@ def test_an_event_is_answered_with_who_received_it(api: ApiClient) -> None:
         },
     }
 
+    # When it is put on the local bus
     response = api.post("/_local/events", json=event)
 
+    # Then the payments function received it, and answered that it is not a member's
     assert response.status == 200
     answer = response.json()
     assert answer["delivered"] == ["PaymentsFunction"]
@@ -219,8 +232,10 @@ def echo(dynamodb_local: RunningDynamoDB, recorder: Recorder) -> Iterator[ApiCli
 def test_a_member_request_arrives_as_a_payload_v2_event(
     echo: ApiClient, recorder: Recorder, member_token: MintMemberToken
 ) -> None:
+    # Given a member's token
     token, phone = member_token()
 
+    # When they call a route with an encoded path, repeated and empty query values, headers and cookies
     response = echo.request(
         "GET",
         "/echo/item%2042?a=1&a=2&empty=&q=caf%C3%A9",
@@ -228,6 +243,7 @@ def test_a_member_request_arrives_as_a_payload_v2_event(
         headers={"X-Trace": "one", "Cookie": "theme=dark; lang=ru", "User-Agent": "tests/1.0"},
     )
 
+    # Then the handler gets a payload 2.0 event as API Gateway builds it, with the member's claims as strings
     assert response.status == 200
     event = recorder.last
     assert event["version"] == "2.0"
@@ -272,19 +288,23 @@ def test_a_request_without_query_or_parameters_has_no_such_keys(echo: ApiClient,
 
 
 def test_a_json_body_arrives_as_text_and_a_binary_body_base64(echo: ApiClient, recorder: Recorder) -> None:
+    # When a JSON body and a PNG are posted
     echo.post("/echo", json={"amount": "1999.90"})
     text_event = recorder.last
     echo.request("POST", "/echo", body=b"\x89PNG\x00", headers={"Content-Type": "image/png"})
     binary_event = recorder.last
 
+    # Then the JSON arrives as text, and the PNG base64-encoded
     assert (text_event["body"], text_event["isBase64Encoded"]) == ('{"amount": "1999.90"}', False)
     assert binary_event["isBase64Encoded"] is True
     assert base64.b64decode(binary_event["body"]) == b"\x89PNG\x00"
 
 
 def test_an_operator_request_carries_the_iam_caller(echo: ApiClient, recorder: Recorder, pos_token: str) -> None:
+    # When a store's terminal calls an IAM route
     response = echo.request("PUT", "/echo/ops/certificates/redeem", token=pos_token)
 
+    # Then the event names the route, its proxy path, and the terminal's role and user
     assert response.status == 200
     event = recorder.last
     assert event["routeKey"] == "ANY /echo/ops/{proxy+}"
@@ -295,8 +315,10 @@ def test_an_operator_request_carries_the_iam_caller(echo: ApiClient, recorder: R
 
 
 def test_the_handler_gets_a_lambda_context(echo: ApiClient, recorder: Recorder) -> None:
+    # When a route is called
     echo.get("/echo/fixed")
 
+    # Then its handler gets a Lambda context naming its function, with time left
     context = recorder.contexts[-1]
     assert context.function_name == "EchoFunction"
     assert context.function_version == "$LATEST"
@@ -306,6 +328,7 @@ def test_the_handler_gets_a_lambda_context(echo: ApiClient, recorder: Recorder) 
 
 
 def test_a_full_response_is_mapped_to_status_headers_cookies_and_body(echo: ApiClient, recorder: Recorder) -> None:
+    # Given a handler answering a redirect with headers, cookies and a base64 body
     recorder.answer = {
         "statusCode": 302,
         "headers": {"Location": "https://shop.example/?click=c1", "X-Extra": "yes"},
@@ -314,8 +337,10 @@ def test_a_full_response_is_mapped_to_status_headers_cookies_and_body(echo: ApiC
         "isBase64Encoded": True,
     }
 
+    # When it is called
     response = echo.get("/echo/fixed")
 
+    # Then the client gets each of them as API Gateway would send them
     assert response.status == 302  # not followed
     assert response.headers["Location"] == "https://shop.example/?click=c1"
     assert response.headers["X-Extra"] == "yes"
@@ -403,10 +428,13 @@ def _payment(product: str) -> dict[str, Any]:
 
 
 def test_an_event_reaches_every_function_whose_rule_matches(bus: tuple[ApiClient, Recorder, Recorder]) -> None:
+    # Given functions with rules for tariff payments and for anything from the operator
     client, payments, _ = bus
 
+    # When a tariff payment is put on the bus
     response = client.post("/_local/events", json=_payment("tariff"))
 
+    # Then both functions get it, as an EventBridge event, and their answers come back
     assert response.status == 200
     assert response.json() == {
         "delivered": ["PaymentsFunction", "AuditFunction"],
@@ -427,25 +455,31 @@ def test_an_event_outside_a_rules_values_does_not_reach_it(bus: tuple[ApiClient,
 
 
 def test_a_putevents_entry_is_accepted_too(bus: tuple[ApiClient, Recorder, Recorder]) -> None:
+    # Given a store payment as a PutEvents entry
     client, payments, _ = bus
     entry = _payment("store")
 
+    # When it is put on the bus
     response = client.post(
         "/_local/events",
         json={"Source": entry["source"], "DetailType": entry["detail-type"], "Detail": json.dumps(entry["detail"])},
     )
 
+    # Then it reaches both functions as an event
     assert response.json()["delivered"] == ["PaymentsFunction", "AuditFunction"]
     assert payments.last["detail"]["product"] == "store"
 
 
 def test_a_schedule_fires_on_request_with_its_input(bus: tuple[ApiClient, Recorder, Recorder]) -> None:
+    # Given functions with schedules, one of them with an input
     client, payments, audit = bus
 
+    # When each schedule, and one that does not exist, is fired
     with_input = client.post("/_local/schedules/PaymentsFunction")
     without_input = client.post("/_local/schedules/AuditFunction")
     unknown = client.post("/_local/schedules/NoSuchFunction")
 
+    # Then the function gets its input, or else a scheduled event, and an unknown schedule is not found
     assert (with_input.status, with_input.json()) == (200, {"handled": "payments"})
     assert payments.last == {"month": "previous"}
     assert without_input.status == 200

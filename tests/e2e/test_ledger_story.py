@@ -5,6 +5,7 @@ from __future__ import annotations
 
 
 def test_a_member_enrols_and_sees_an_adjustment_with_its_reason(api, member_token, admin_token) -> None:
+    # Given a new member, enrolled (a second enrolment returns the same member)
     token, phone = member_token()
 
     enrolled = api.post("/members", json={"email": "anna@example.com"}, token=token)
@@ -13,6 +14,7 @@ def test_a_member_enrols_and_sees_an_adjustment_with_its_reason(api, member_toke
     assert member["phone"] == phone
     assert api.post("/members", json={}, token=token).json()["member_id"] == member["member_id"]
 
+    # When the back office credits them 100 by hand, with a reason
     credit = api.post(
         "/admin/adjustments",
         json={"member_id": member["member_id"], "amount": 100, "reason": "Welcome gift"},
@@ -21,6 +23,7 @@ def test_a_member_enrols_and_sees_an_adjustment_with_its_reason(api, member_toke
     )
     assert credit.status == 201
 
+    # Then the member sees the 100 available, and the adjustment with its reason among their transactions
     balance = api.get("/members/me/balance", token=token).json()
     assert (balance["available"], balance["pending"], balance["written_off"]) == (100, 0, 0)
 
@@ -29,34 +32,42 @@ def test_a_member_enrols_and_sees_an_adjustment_with_its_reason(api, member_toke
 
 
 def test_a_retried_adjustment_request_credits_once(api, member_token, admin_token) -> None:
+    # Given an enrolled member
     token, _ = member_token()
     member_id = api.post("/members", token=token).json()["member_id"]
     request = {"member_id": member_id, "amount": 40, "reason": "Support ticket 1182"}
 
+    # When the back office sends one adjustment three times, with one idempotency key
     statuses = [
         api.post("/admin/adjustments", json=request, token=admin_token, headers={"Idempotency-Key": "t-1182"}).status
         for _ in range(3)
     ]
 
+    # Then the member is credited 40 once
     assert statuses == [201, 200, 200]
     assert api.get("/members/me/balance", token=token).json()["available"] == 40
 
 
 def test_members_reach_only_their_own_ledger_and_never_admin_routes(api, member_token) -> None:
+    # Given an enrolled member
     token, _ = member_token()
     api.post("/members", token=token)
 
+    # When they call an admin route, and someone calls a member route without a token
     forbidden = api.post("/admin/adjustments", json={"member_id": "x", "amount": 1, "reason": "me"}, token=token)
     anonymous = api.get("/members/me/balance")
 
+    # Then the member is forbidden, and the anonymous caller unauthorized
     assert forbidden.status == 403
     assert anonymous.status == 401
 
 
 def test_bad_input_is_a_clear_4xx_never_a_500(api, member_token, admin_token) -> None:
+    # Given an enrolled member
     token, _ = member_token()
     api.post("/members", token=token)
 
+    # When the back office and the member send requests that make no sense
     cases = [
         api.post("/admin/adjustments", json={"member_id": "nobody", "amount": 5, "reason": "x"}, token=admin_token),
         api.post("/admin/adjustments", json={"amount": "five"}, token=admin_token),
@@ -65,6 +76,7 @@ def test_bad_input_is_a_clear_4xx_never_a_500(api, member_token, admin_token) ->
         api.get("/members/me/transactions", token=token, status="maybe"),
     ]
 
+    # Then each gets a 4xx with an error code
     for response in cases:
         assert 400 <= response.status < 500, response.text
         assert response.json()["error"]["code"]

@@ -67,11 +67,14 @@ def transactions(api: Any, token: str) -> list[dict[str, Any]]:
 def test_a_purchase_goes_from_pending_to_accrued_with_the_first_purchase_bonus(
     api: Any, member: dict[str, str]
 ) -> None:
+    # Given a member's click through to AliExpress
     click_id = click_on(api, member["token"], "aliexpress")
     action = uuid.uuid4().hex[:10]
 
+    # When Admitad reports their order of 1,999.90 as pending
     assert admitad(api, click_id, action, "pending").json()["status"] == "pending"
 
+    # Then the member sees 139 bonuses pending, with the partner, rate, order amount and expected date
     [pending] = transactions(api, member["token"])
     assert (pending["status"], pending["amount"], pending["partner_id"], pending["rate"]) == (
         "pending",
@@ -85,8 +88,10 @@ def test_a_purchase_goes_from_pending_to_accrued_with_the_first_purchase_bonus(
     assert balance["pending"] == 139
     assert [e["amount"] for e in balance["expected"]] == [139]
 
+    # When Admitad approves it, twice
     approvals = [admitad(api, click_id, action, "approved") for _ in range(2)]
 
+    # Then the 139 and the first purchase bonus of 200 are accrued once
     assert [a.status for a in approvals] == [200, 200]
     assert [a.json()["outcome"] for a in approvals] == ["applied", "unchanged"]
     seen = sorted((t["kind"], t["status"], t["amount"], t["reason"]) for t in transactions(api, member["token"]))
@@ -98,18 +103,23 @@ def test_a_purchase_goes_from_pending_to_accrued_with_the_first_purchase_bonus(
 
 
 def test_a_declined_order_shows_as_rejected_with_the_reason(api: Any, member: dict[str, str]) -> None:
+    # Given a member's pending order
     click_id = click_on(api, member["token"], "aliexpress")
     action = uuid.uuid4().hex[:10]
     admitad(api, click_id, action, "pending")
+    # When Admitad declines it
     admitad(api, click_id, action, "declined")
 
+    # Then the member sees it rejected with the reason, and nothing pending
     [txn] = transactions(api, member["token"])
     assert (txn["status"], txn["reason"]) == ("rejected", "Declined by the partner")
     assert api.get("/members/me/balance", token=member["token"]).json()["pending"] == 0
 
 
 def test_partner_calls_with_bad_credentials_or_data_change_nothing(api: Any, member: dict[str, str]) -> None:
+    # Given a member's click
     click_id = click_on(api, member["token"], "aliexpress")
+    # When partners call with a wrong token, for an unknown network, with a malformed amount, or unsigned
     wrong_token = api.request(
         "GET", "/postbacks/admitad", query={"token": "nope", "subid": click_id, "status": "approved"}
     )
@@ -117,6 +127,7 @@ def test_partner_calls_with_bad_credentials_or_data_change_nothing(api: Any, mem
     malformed = admitad(api, click_id, "x1", "approved", order_sum="12,5")
     unsigned = api.post("/postbacks/direct", json={"click_id": click_id, "amount": "100.00"})
 
+    # Then each is refused, and the member sees nothing
     assert (wrong_token.status, wrong_token.json()["error"]["code"]) == (401, "invalid_credentials")
     assert unknown_network.status == 404
     assert (malformed.status, malformed.json()["error"]["code"]) == (422, "invalid_amount")
@@ -125,6 +136,7 @@ def test_partner_calls_with_bad_credentials_or_data_change_nothing(api: Any, mem
 
 
 def test_a_tariff_payment_earns_half_back(api: Any, member: dict[str, str]) -> None:
+    # Given the member's payment of 600.00 for their tariff
     event = {
         "source": "operator.payments",
         "detail-type": "PaymentCompleted",
@@ -137,23 +149,28 @@ def test_a_tariff_payment_earns_half_back(api: Any, member: dict[str, str]) -> N
             "occurred_at": datetime.now(UTC).isoformat(),
         },
     }
+    # When the bus delivers it, twice
     for _ in range(2):  # the bus may deliver twice
         assert api.post("/_local/events", json=event).status == 200
 
+    # Then the member earns half of it back, once
     [txn] = transactions(api, member["token"])
     assert (txn["kind"], txn["status"], txn["amount"], txn["rate"]) == ("purchase", "accrued", 300, "50")
 
 
 def test_support_credits_a_claim_for_an_untracked_order(api: Any, member: dict[str, str], admin_token: str) -> None:
+    # When a member files claims for an order of today and one of 100 days ago
     too_early = api.post("/members/me/claims", token=member["token"], json=claim("lamoda", TODAY))
     filed = api.post("/members/me/claims", token=member["token"], json=claim("lamoda", TODAY - timedelta(days=100)))
 
+    # Then today's is refused, and the other is filed and in support's queue
     assert (too_early.status, too_early.json()["error"]["code"]) == (422, "accrual_period_not_over")
     assert filed.status == 201
     claim_id = filed.json()["claim_id"]
     queue = api.get("/admin/claims", token=admin_token, limit=200).json()["items"]
     assert claim_id in [item["id"] for item in queue]
 
+    # When support credits it with 150 bonuses, and then tries to decline it
     resolved = api.post(
         f"/admin/claims/{claim_id}/resolve",
         token=admin_token,
@@ -161,6 +178,7 @@ def test_support_credits_a_claim_for_an_untracked_order(api: Any, member: dict[s
     )
     again = api.post(f"/admin/claims/{claim_id}/resolve", token=admin_token, json={"action": "decline", "reason": "x"})
 
+    # Then it is credited once, and the member sees the claim and the 150 with support's reason
     assert (resolved.status, resolved.json()["state"]) == (200, "credited")
     assert again.status == 409
     [mine] = api.get("/members/me/claims", token=member["token"]).json()["items"]
@@ -176,6 +194,7 @@ def test_support_credits_a_claim_for_an_untracked_order(api: Any, member: dict[s
 def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
     api: Any, member: dict[str, str], admin_token: str
 ) -> None:
+    # Given an approved postback for a click nobody knows, kept for support
     lost_click = f"lost-{uuid.uuid4().hex[:12]}"
     action = uuid.uuid4().hex[:10]
     kept = admitad(api, lost_click, action, "approved", order_sum="5000.00")
@@ -185,6 +204,7 @@ def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
     ]
     assert f"admitad:{action}" in [o["id"] for o in orphans]
 
+    # When a member files a claim for that order, and support matches it with the postback
     claim_id = api.post(
         "/members/me/claims", token=member["token"], json=claim("aliexpress", TODAY - timedelta(days=100))
     ).json()["claim_id"]
@@ -194,6 +214,7 @@ def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
         json={"action": "match", "orphan_id": f"admitad:{action}", "reason": "Matched with the partner's postback"},
     )
 
+    # Then the claim is matched, and the member sees the purchase accrued
     assert (resolved.status, resolved.json()["state"]) == (200, "matched")
     purchase = next(t for t in transactions(api, member["token"]) if t["kind"] == "purchase")
     assert (purchase["status"], purchase["partner_id"]) == ("accrued", "aliexpress")

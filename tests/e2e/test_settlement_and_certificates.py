@@ -33,15 +33,18 @@ def outbox(api, kind: str) -> list[dict]:
 
 
 def test_the_monthly_run_tops_up_a_phone_once_within_the_limit(api, member_token, admin_token) -> None:
+    # Given a phone top-up member with 900 bonuses and a limit of 600 a month
     token, phone, member_id = enrol_with(
         api, member_token, admin_token, bonuses=900, goal="phone_topup", monthly_writeoff_limit=600
     )
     month = last_month()
 
+    # When the back office starts last month's run, twice, and reads its report
     started = api.post("/admin/settlements", json={"month": month}, token=admin_token)
     again = api.post("/admin/settlements", json={"month": month}, token=admin_token)
     report = api.get(f"/admin/settlements/{month}", token=admin_token)
 
+    # Then the phone is topped up once with 600, and the member sees 300 left and the top-up with its reason
     assert started.status == 202, started.text
     assert again.status == 202
     assert report.status == 200
@@ -59,15 +62,18 @@ def test_the_monthly_run_tops_up_a_phone_once_within_the_limit(api, member_token
 
 
 def test_a_member_buys_a_certificate_and_a_store_redeems_it_once(api, member_token, admin_token, pos_token) -> None:
+    # Given a smartphone member with 1,200 bonuses
     token, phone, _ = enrol_with(api, member_token, admin_token, bonuses=1_200, goal="smartphone")
     key = {"Idempotency-Key": "e2e-certificate-order-1"}
 
+    # When they buy a certificate of 1,000, retry the order, and order another of 500
     bought = api.post("/certificates", json={"denomination": 1_000}, token=token, headers=key)
     retried = api.post("/certificates", json={"denomination": 1_000}, token=token, headers=key)
     too_much = api.post(
         "/certificates", json={"denomination": 500}, token=token, headers={"Idempotency-Key": "e2e-2nd-order"}
     )
 
+    # Then one certificate is bought, its code comes by SMS and is listed masked, and the second is refused
     assert bought.status == 201, bought.text
     assert retried.json() == bought.json()
     assert (too_much.status, too_much.json()["error"]["code"]) == (409, "insufficient_balance")
@@ -76,11 +82,13 @@ def test_a_member_buys_a_certificate_and_a_store_redeems_it_once(api, member_tok
     listed = api.get("/certificates", token=token).json()["items"]
     assert [c["code"] for c in listed] == [f"****-****-****-{code[-1]}"]
 
+    # When a store redeems it for a smartphone of 899.90, another order tries it, and so does the member
     sale = {"code": code, "store_id": "store-local-1", "order_id": "pos-1", "price": "899.90", "item": "smartphone"}
     redeemed = api.post("/certificates/redeem", json=sale, token=pos_token)
     twice = api.post("/certificates/redeem", json={**sale, "order_id": "pos-2"}, token=pos_token)
     by_member = api.post("/certificates/redeem", json=sale, token=token)
 
+    # Then the store gets 899 off and 101 are forfeited, the second order is refused, and the member may not redeem
     assert redeemed.status == 200, redeemed.text
     assert redeemed.json() == {"certificate_id": bought.json()["certificate_id"], "discount": 899, "forfeited": 101}
     assert (twice.status, twice.json()["error"]["code"]) == (409, "already_redeemed")

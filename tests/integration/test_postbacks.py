@@ -6,7 +6,6 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,46 +21,26 @@ from cashback.postbacks import service as postbacks
 from cashback.postbacks.networks import PostbackRequest
 from cashback.postbacks.rules import PostbackStatus
 from local.wiring import local_container
+from tests.builders import ADMITAD_SECRET, a_recorded_click, an_admitad_request, spend
 
-SECRET = "local-admitad-secret"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
 def container(db: Any, monkeypatch: pytest.MonkeyPatch) -> Container:
     """The local wiring, given Admitad's postback secret."""
-    monkeypatch.setenv("POSTBACK_SECRETS", json.dumps({"admitad": [SECRET]}))
+    monkeypatch.setenv("POSTBACK_SECRETS", json.dumps({"admitad": [ADMITAD_SECRET]}))
     return local_container()
 
 
-def a_click(container: Container, member_id: str, rate: str = "7", accrual_days: int = 30) -> Click:
-    click = Click(
-        click_id=f"it-{uuid.uuid4().hex}",
-        member_id=member_id,
-        partner_id="aliexpress",
-        rate_percent=Decimal(rate),
-        network="admitad",
-        accrual_days=accrual_days,
-        clicked_at=NOW - timedelta(hours=2),
-    )
-    container.clicks.record(click)
-    return click
+def a_click_by(container: Container, member_id: str) -> Click:
+    """The member's click on AliExpress at 7 %, two hours ago; its cashback accrues 30 days after the order."""
+    return a_recorded_click(container, member_id=member_id, accrual_days=30, clicked_at=NOW - timedelta(hours=2))
 
 
-def admitad(click_id: str, action_id: str, status: str, amount: str = "1999.90", **extra: str) -> PostbackRequest:
-    query = {
-        "token": SECRET,
-        "subid": click_id,
-        "action_id": action_id,
-        "order_id": f"order-{action_id}",
-        "order_sum": amount,
-        "payment_sum": "1",
-        "currency": "RUB",
-        "status": status,
-        "time": str(int((NOW - timedelta(hours=1)).timestamp())),
-        **extra,
-    }
-    return PostbackRequest("GET", query=query)
+def admitad(click_id: str, action_id: str, status: str, **query: str) -> PostbackRequest:
+    """Admitad's postback about an order placed an hour ago."""
+    return an_admitad_request(click_id, action_id, status, at=NOW - timedelta(hours=1), **query)
 
 
 def deliver(container: Container, request: PostbackRequest) -> postbacks.Receipt:
@@ -76,17 +55,22 @@ def member(ledger: Ledger, new_member_id: Callable[[], str]) -> str:
 def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(
     container: Container, ledger: Ledger, member: str
 ) -> None:
-    click = a_click(container, member)
+    # Given a member's click on AliExpress
+    click = a_click_by(container, member)
     action = uuid.uuid4().hex
 
+    # When Admitad reports the order of 1,999.90 as pending
     first = deliver(container, admitad(click.click_id, action, "pending"))
+    # Then the member sees 139 bonuses pending, expected 30 days after the order
     assert (first.outcome, first.status) == (postbacks.Outcome.APPLIED, "pending")
     pending = ledger.transactions(member).items
     assert [(t.status, t.amount) for t in pending] == [(Status.PENDING, 139)]
     assert pending[0].expected_at == NOW - timedelta(hours=1) + timedelta(days=30)
 
+    # When Admitad approves it, twice
     receipts = [deliver(container, admitad(click.click_id, action, "approved")) for _ in range(2)]
 
+    # Then the 139 and the first purchase bonus of 200 are accrued once
     assert [r.outcome for r in receipts] == [postbacks.Outcome.APPLIED, postbacks.Outcome.UNCHANGED]
     assert ledger.balances(member) == Balances(available=139 + 200)
     reasons = sorted((t.reason, t.status.value, t.amount) for t in ledger.transactions(member).items)
@@ -96,44 +80,41 @@ def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(
 def test_the_first_purchase_bonus_comes_with_the_first_accrual_only(
     container: Container, ledger: Ledger, member: str
 ) -> None:
+    # When two orders of 100.00 through two clicks are approved
     for _ in range(2):
-        deliver(container, admitad(a_click(container, member).click_id, uuid.uuid4().hex, "approved", amount="100.00"))
+        deliver(
+            container, admitad(a_click_by(container, member).click_id, uuid.uuid4().hex, "approved", amount="100.00")
+        )
+    # Then each earns 7, and only the first brings the first purchase bonus
     assert ledger.balances(member) == Balances(available=7 + 7 + 200)
 
 
 def test_a_decline_shows_as_rejected_with_the_reason(container: Container, ledger: Ledger, member: str) -> None:
-    click = a_click(container, member)
+    # Given a pending order
+    click = a_click_by(container, member)
     action = uuid.uuid4().hex
     deliver(container, admitad(click.click_id, action, "pending"))
+    # When Admitad declines it
     deliver(container, admitad(click.click_id, action, "declined"))
 
+    # Then the purchase shows as rejected with the reason, and nothing is pending
     [txn] = ledger.transactions(member).items
     assert (txn.status, txn.reason) == (Status.REJECTED, "Declined by the partner")
     assert ledger.balances(member) == Balances()
 
 
 def test_a_decline_after_the_bonuses_were_spent_leaves_debt(container: Container, ledger: Ledger, member: str) -> None:
-    from cashback.ledger.rules import Kind, Source, Spend
-
-    click = a_click(container, member)
+    # Given an approved order of 10,000.00, whose 900 bonuses were all spent on a top-up
+    click = a_click_by(container, member)
     action = uuid.uuid4().hex
     approved = admitad(click.click_id, action, "approved", amount="10000.00")
     deliver(container, approved)  # 700 + the 200 first-purchase bonus
-    ledger.execute(
-        member,
-        Spend(
-            operation_id="topup",
-            transaction_id="topup",
-            reason="top-up",
-            at=NOW,
-            kind=Kind.SETTLEMENT,
-            amount=900,
-            source=Source("t", "1"),
-        ),
-    )
+    ledger.execute(member, spend("topup", 900))
 
+    # When Admitad declines the order after all
     deliver(container, admitad(click.click_id, action, "declined"))
 
+    # Then the order's 700 become debt
     assert ledger.balances(member) == Balances(available=0, written_off=900, debt=700)
 
 
@@ -144,12 +125,15 @@ def test_a_decline_after_the_bonuses_were_spent_leaves_debt(container: Container
 def test_an_unusable_postback_is_kept_for_support_and_answered(
     container: Container, member: str, change: dict[str, Any], reason: str
 ) -> None:
-    click = a_click(container, member)
+    # Given a postback about an unknown click, or in another currency
+    click = a_click_by(container, member)
     action = uuid.uuid4().hex
     request = admitad(click.click_id, action, "pending", **change)
 
+    # When it is delivered twice
     receipts = [deliver(container, request) for _ in range(2)]
 
+    # Then it is answered and kept for support with the reason, without Admitad's secret
     assert {r.outcome for r in receipts} == {postbacks.Outcome.KEPT_FOR_SUPPORT}
     orphan = container.claim_repository.orphan(f"admitad:{action}")
     assert orphan is not None
@@ -166,12 +150,15 @@ statuses = st.lists(st.sampled_from(list(PostbackStatus)), min_size=1, max_size=
 def test_random_deliveries_end_where_their_decisive_statuses_say(
     container: Container, ledger: Ledger, new_member_id: Callable[[], str], deliveries: list[PostbackStatus]
 ) -> None:
+    # Given a member's click
     member = new_member_id()
-    click = a_click(container, member)
+    click = a_click_by(container, member)
     action = uuid.uuid4().hex
+    # When Admitad reports the order with any sequence of statuses
     for status in deliveries:
         deliver(container, admitad(click.click_id, action, status.value, amount="1000.00"))
 
+    # Then a decline wins over an approval, which wins over pending; balances equal the sum of the entries
     [purchase] = [t for t in ledger.transactions(member).items if t.kind.value == "purchase"]
     if PostbackStatus.DECLINED in deliveries:
         assert purchase.status is Status.REJECTED

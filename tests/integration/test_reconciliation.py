@@ -6,17 +6,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
 
 from cashback.bootstrap import Container
 from cashback.ledger.audit import Difference, ListingMismatch
 from cashback.ledger.audit_repository import find_differences
 from cashback.ledger.repository import ACCOUNT_SK, AccountModel, Ledger, candidate, partition
-from cashback.ledger.rules import Accrue, Credit, Debit, Kind, RecordPending, Reject, Reprice, Source, Spend
 from cashback.platform.errors import InsufficientBalance
 from ops.reconcile import main as reconcile_command
-
-AT = datetime(2026, 11, 24, tzinfo=UTC)
+from tests.builders import accrue, credit, debit, pending, reject, reprice, spend
 
 
 def differences_of(container: Container) -> tuple[int, list[Difference | ListingMismatch]]:
@@ -30,128 +27,62 @@ def random_operations(ledger: Ledger, members: list[str], rng: random.Random, co
         member = rng.choice(members)
         op = f"op-{i}"
         choice = rng.randrange(7)
-        src = Source("test", op)
         if choice == 0 or not purchases[member]:
-            ledger.execute(
-                member,
-                RecordPending(
-                    operation_id=op,
-                    transaction_id=op,
-                    reason="order",
-                    at=AT,
-                    kind=Kind.PURCHASE,
-                    amount=rng.randint(1, 500),
-                    source=src,
-                ),
-            )
+            ledger.execute(member, pending(op, rng.randint(1, 500)))
             purchases[member].append(op)
         elif choice == 1:
-            txn = rng.choice(purchases[member])
-            ledger.execute(member, Accrue(operation_id=op, transaction_id=txn, reason="approved", at=AT))
+            ledger.execute(member, accrue(op, rng.choice(purchases[member])))
         elif choice == 2:
-            txn = rng.choice(purchases[member])
-            ledger.execute(member, Reject(operation_id=op, transaction_id=txn, reason="declined", at=AT))
+            ledger.execute(member, reject(op, rng.choice(purchases[member])))
         elif choice == 3:
             txn = rng.choice(purchases[member])
-            ledger.execute(
-                member,
-                Reprice(
-                    operation_id=op, transaction_id=txn, reason="partial return", at=AT, amount=rng.randint(1, 500)
-                ),
-            )
+            ledger.execute(member, reprice(op, txn, rng.randint(1, 500)))
         elif choice == 4:
-            ledger.execute(
-                member,
-                Credit(
-                    operation_id=op,
-                    transaction_id=op,
-                    reason="bonus",
-                    at=AT,
-                    kind=Kind.BONUS,
-                    amount=rng.randint(1, 300),
-                    source=src,
-                ),
-            )
+            ledger.execute(member, credit(op, rng.randint(1, 300)))
         elif choice == 5:
             with suppress(InsufficientBalance):
-                ledger.execute(
-                    member,
-                    Spend(
-                        operation_id=op,
-                        transaction_id=op,
-                        reason="topup",
-                        at=AT,
-                        kind=Kind.SETTLEMENT,
-                        amount=rng.randint(1, 300),
-                        source=src,
-                    ),
-                )
+                ledger.execute(member, spend(op, rng.randint(1, 300)))
         else:
-            ledger.execute(
-                member,
-                Debit(
-                    operation_id=op,
-                    transaction_id=op,
-                    reason="correction",
-                    at=AT,
-                    kind=Kind.ADJUSTMENT,
-                    amount=rng.randint(1, 100),
-                    source=src,
-                ),
-            )
+            ledger.execute(member, debit(op, rng.randint(1, 100)))
         if rng.random() < 0.2:  # a redelivery of the same operation
             with suppress(InsufficientBalance):
-                ledger.execute(
-                    member,
-                    Credit(
-                        operation_id=op, transaction_id=op, reason="bonus", at=AT, kind=Kind.BONUS, amount=1, source=src
-                    ),
-                )
+                ledger.execute(member, credit(op, 1))
 
 
 def test_reconciliation_is_clean_after_a_random_mix_of_operations(
     container: Container, ledger: Ledger, new_member_id: Callable[[], str]
 ) -> None:
+    # Given eight members and 300 purchases, bonuses, top-ups and corrections among them, some delivered twice
     rng = random.Random(20261124)
     members = [new_member_id() for _ in range(8)]
     random_operations(ledger, members, rng, 300)
 
+    # When the ledger is reconciled
     checked, differences = differences_of(container)
 
+    # Then every member is checked, no difference is found, and no balance is negative
     assert checked >= len(members)
     assert differences == []
     assert all(ledger.balances(m).available >= 0 for m in members)
 
 
-def bonus(amount: int) -> Credit:
-    return Credit(
-        operation_id="c",
-        transaction_id="c",
-        reason="bonus",
-        at=AT,
-        kind=Kind.BONUS,
-        amount=amount,
-        source=Source("t", "c"),
-    )
-
-
 def test_reconciliation_finds_the_difference_a_test_plants(
     container: Container, ledger: Ledger, new_member_id: Callable[[], str], capsys
 ) -> None:
+    # Given two members with 100 bonuses each
     honest, tampered = new_member_id(), new_member_id()
     for member in (honest, tampered):
-        ledger.execute(
-            member,
-            bonus(100),
-        )
+        ledger.execute(member, credit("c", 100))
     account = AccountModel.get(partition(tampered), ACCOUNT_SK)
     try:
-        # Someone edits the balance by hand, bypassing the ledger.
+        # Given someone edits one balance by hand, bypassing the ledger
         account.update(actions=[AccountModel.available.set(1_100)], add_version_condition=False)
 
+        # When the ledger is reconciled, in code and by the operator's command
         _, differences = differences_of(container)
         exit_code = reconcile_command([])
 
+        # Then that member's gap of 1,000 is found and reported, and the command fails
         assert [d.member_id for d in differences] == [tampered]
         [difference] = differences
         assert isinstance(difference, Difference)
@@ -166,17 +97,17 @@ def test_reconciliation_finds_the_difference_a_test_plants(
 def test_reconciliation_finds_a_member_the_monthly_settlement_would_miss(
     container: Container, ledger: Ledger, new_member_id: Callable[[], str], capsys
 ) -> None:
+    # Given a member with 40 bonuses whose listing for settlement was lost
     member = new_member_id()
-    ledger.execute(
-        member,
-        bonus(40),
-    )
+    ledger.execute(member, credit("c", 40))
     listing = candidate(member)
     listing.delete()  # a restore or a write that bypassed the ledger lost the member's listing
     try:
+        # When the ledger is reconciled, in code and by the operator's command
         _, found = differences_of(container)
         exit_code = reconcile_command([])
 
+        # Then the unlisted member is found and reported, and the command fails
         assert found == [ListingMismatch(member, available=40, listed=False)]
         assert exit_code == 1
         assert f"member {member}: not listed for settlement" in capsys.readouterr().err

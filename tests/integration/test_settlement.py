@@ -21,14 +21,15 @@ import pytest
 from cashback.bootstrap import Container
 from cashback.ledger.audit import Difference, ListingMismatch
 from cashback.ledger.audit_repository import find_differences
-from cashback.ledger.rules import Balances, Credit, Debit, Kind, Source
-from cashback.members.rules import Goal, Member
+from cashback.ledger.rules import Balances
+from cashback.members.rules import Goal
 from cashback.platform.config import Settings
 from cashback.settlement import service as settlement
 from cashback.settlement.rules import LineOutcome
 from cashback.settlement.service import SettlementQueue, SettlementService
 from local.secrets import EnvironmentSecrets
 from local.wiring import local_container
+from tests.builders import a_member_with, adjust, debit
 
 MONTH = "2026-10"
 AT = datetime(2026, 10, 20, tzinfo=UTC)
@@ -84,7 +85,6 @@ class Seeded:
 
 def seed(container: Container, count: int) -> list[Seeded]:
     rng = random.Random(5)  # not money: which members get which balances
-    members = container.members._members  # the repository: members written as they are, without bonuses
     ledger = container.ledger
     seeded = []
     for i in range(count):
@@ -92,39 +92,14 @@ def seed(container: Container, count: int) -> list[Seeded]:
         goal = Goal.SMARTPHONE if i % 5 == 0 else Goal.PHONE_TOPUP
         limit = rng.choice([None, None, 0, 100, 500])
         available = rng.choice([1, 99, 350, 1_000, 2_500])
-        members.enrol(Member(member_id=member_id, phone=f"+7916{i:07d}", subscriber=True, created_at=AT))
-        members.apply(members.update(member_id, goal=goal, limit=limit))  # type: ignore[arg-type]
-        ledger.execute(member_id, _credit("seed", available))
+        a_member_with(container, available, goal=goal, limit=limit, member_id=member_id, phone=f"+7916{i:07d}", at=AT)
         debt = 0
         if i % 7 == 3:  # a reversal after the bonuses were spent leaves a debt: nothing is available
-            ledger.execute(
-                member_id,
-                Debit(
-                    operation_id="reversal",
-                    transaction_id="reversal",
-                    reason="Order returned",
-                    at=AT,
-                    kind=Kind.ADJUSTMENT,
-                    amount=available + 200,
-                    source=Source("adjustment", "reversal"),
-                ),
-            )
-            ledger.execute(member_id, _credit("partial-repay", 50))
+            ledger.execute(member_id, debit("reversal", available + 200, at=AT))
+            ledger.execute(member_id, adjust("partial-repay", 50, at=AT))
             available, debt = 0, 150
         seeded.append(Seeded(member_id, goal, available, limit, debt))
     return seeded
-
-
-def _credit(op: str, amount: int) -> Credit:
-    return Credit(
-        operation_id=op,
-        transaction_id=op,
-        reason="Cashback",
-        at=AT,
-        kind=Kind.ADJUSTMENT,
-        amount=amount,
-        source=Source("adjustment", op),
-    )
 
 
 class ChaosQueue:
@@ -190,15 +165,18 @@ def assert_paid_exactly_once(container: Container, seeded: list[Seeded]) -> None
 
 
 def test_a_run_killed_mid_way_and_resumed_pays_every_member_exactly_once(container: Container) -> None:
+    # Given thirty members with balances, goals and limits, and a queue that loses and repeats messages
     seeded = seed(container, 30)
     queue = ChaosQueue(seed_value=11)
 
+    # When the month's run crashes as it goes, dies, and the operator resumes it
     queue.settlement.start_settlement(MONTH, now=datetime(2026, 11, 1, tzinfo=UTC))
     queue.drain(crash_rate=0.3, limit=25)  # then the whole thing dies
     queue.settlement.start_settlement(MONTH)  # the operator resumes it
     queue.drain(crash_rate=0.2)
     report = container.settlement.report(MONTH)
 
+    # Then every member is paid exactly once, the report adds up, and the ledger reconciles
     assert_paid_exactly_once(container, seeded)
     paying = [m for m in seeded if m.expected_topup]
     assert (report.state.value, report.members_settled, report.bonuses_paid, report.failures) == (
@@ -215,32 +193,38 @@ def test_a_run_killed_mid_way_and_resumed_pays_every_member_exactly_once(contain
 
 
 def test_a_second_run_of_the_month_and_every_duplicate_change_nothing(container: Container) -> None:
+    # Given twelve members, settled for the month
     seeded = seed(container, 12)
     queue = ChaosQueue(seed_value=3)
     queue.settlement.start_settlement(MONTH)
     queue.drain()
     first = container.settlement.report(MONTH)
 
+    # When the run is started again, and a stray duplicate of every batch arrives after it is over
     queue.settlement.start_settlement(MONTH)
     queue.drain()
     for member in [m for m in seeded if m.available]:  # a stray duplicate of every batch, after the run is over
         assert container.settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0").outcome is None
 
+    # Then the report is as it was, every member was paid once, and the ledger reconciles
     assert container.settlement.report(MONTH) == first
     assert_paid_exactly_once(container, seeded)
     assert differences_of(container) == (len(seeded), [])
 
 
 def test_a_balance_that_changed_after_the_batch_was_read_is_settled_as_it_is_now(container: Container) -> None:
+    # Given a phone top-up member without a limit, with 1,000 bonuses as their batch read them
     ledger, outbox = container.ledger, container.outbox
     [member] = [m for m in seed(container, 3) if m.goal is Goal.PHONE_TOPUP and m.limit is None]
     assert member.available == 1_000
     operation = f"settlement:{MONTH}"
     [known] = ledger.snapshots([member.member_id], operation_id=operation, transaction_id=operation).values()
 
-    ledger.execute(member.member_id, _credit("accrued-meanwhile", 30))
+    # When 30 more are credited before the member is settled
+    ledger.execute(member.member_id, adjust("accrued-meanwhile", 30))
     settled = container.settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0", known=known)
 
+    # Then all 1,030 are paid and written off
     assert (settled.outcome, settled.amount) == (LineOutcome.SETTLED, 1_030)
     assert ledger.balances(member.member_id) == Balances(written_off=1_030)
     message = outbox.find(f"topup:{MONTH}:{member.member_id}")
@@ -249,14 +233,17 @@ def test_a_balance_that_changed_after_the_batch_was_read_is_settled_as_it_is_now
 
 
 def test_a_member_in_debt_gets_no_top_up_and_later_accruals_repay_the_debt_first(container: Container) -> None:
+    # Given a member in debt, and the month's run over
     ledger, outbox = container.ledger, container.outbox
     [member] = [m for m in seed(container, 4) if m.debt]
     queue = ChaosQueue(seed_value=1)
     queue.settlement.start_settlement(MONTH)
     queue.drain()
 
-    ledger.execute(member.member_id, _credit("after-the-run", 400))
+    # When 400 bonuses are credited after the run
+    ledger.execute(member.member_id, adjust("after-the-run", 400))
 
+    # Then the member got no top-up, and the 400 repay the debt of 150 first
     assert outbox.find(f"topup:{MONTH}:{member.member_id}") is None
     assert ledger.balances(member.member_id) == Balances(available=250)
     assert container.settlement.report(MONTH).state.value == "completed"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from cashback.bootstrap import Container
-from cashback.ledger.rules import Credit, Kind, Source
+from cashback.ledger.rules import Kind
 from local.outbox import recent_messages
+from tests.builders import adjust
 from tests.fixtures.handlers import invoke, sample_event
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
@@ -25,18 +25,7 @@ def member_with(container: Container, bonuses: int, goal: str = "smartphone") ->
     status, _ = invoke("members", sample_event("members-update", body={"goal": goal}))
     assert status == 200
     if bonuses:
-        container.ledger.execute(
-            MEMBER,
-            Credit(
-                operation_id="seed",
-                transaction_id="seed",
-                reason="Goodwill",
-                at=datetime(2026, 11, 1, tzinfo=UTC),
-                kind=Kind.ADJUSTMENT,
-                amount=bonuses,
-                source=Source("adjustment", "seed"),
-            ),
-        )
+        container.ledger.execute(MEMBER, adjust("seed", bonuses))
 
 
 def order(denomination: Any, key: str | None = "order-0001-abcdef") -> tuple[int, Any]:
@@ -62,10 +51,13 @@ def available(container: Container) -> int:
 def test_a_smartphone_member_buys_a_certificate_and_gets_its_code_by_sms(
     moto_tables: dict[str, str], container: Container
 ) -> None:
+    # Given a smartphone member with 1,200 bonuses
     member_with(container, 1_200)
 
+    # When they order a certificate of 500
     status, certificate = order(500)
 
+    # Then it is issued, its code comes by SMS, and the 500 are written off
     assert status == 201, certificate
     assert certificate["denomination"] == 500
     assert certificate["status"] == "issued"
@@ -80,22 +72,28 @@ def test_a_smartphone_member_buys_a_certificate_and_gets_its_code_by_sms(
 def test_a_retry_with_the_same_key_returns_the_same_certificate_and_spends_once(
     moto_tables: dict[str, str], container: Container
 ) -> None:
+    # Given a smartphone member with 1,200 bonuses
     member_with(container, 1_200)
 
+    # When they order a certificate of 500 twice with the same key
     first = order(500)
     again = order(500)
 
+    # Then the same certificate comes back, paid for once, with one SMS
     assert first == again
     assert available(container) == 700
     assert len([m for m in recent_messages() if m.kind.value == "sms"]) == 1
 
 
 def test_the_same_key_for_another_denomination_is_refused(moto_tables: dict[str, str], container: Container) -> None:
+    # Given a smartphone member who ordered a certificate of 500
     member_with(container, 1_200)
     order(500)
 
+    # When the same key orders one of 1,000
     status, error = order(1_000)
 
+    # Then it is refused, and nothing more is spent
     assert (status, error["error"]["code"]) == (409, "idempotency_key_reused")
     assert available(container) == 700
 
@@ -121,10 +119,13 @@ def test_orders_that_cannot_be_served_change_nothing(
     key: str | None,
     expected: tuple[int, str],
 ) -> None:
+    # Given a member with a goal and bonuses
     member_with(container, bonuses, goal)
 
+    # When they order a certificate they cannot have, or order it the wrong way
     status, error = order(denomination, key)
 
+    # Then it is refused with a code, nothing is spent and no SMS is sent
     assert (status, error["error"]["code"]) == expected
     assert available(container) == bonuses
     assert [m for m in recent_messages() if m.kind.value == "sms"] == []
@@ -133,15 +134,18 @@ def test_orders_that_cannot_be_served_change_nothing(
 def test_the_list_shows_codes_masked_newest_first_a_page_at_a_time(
     moto_tables: dict[str, str], container: Container
 ) -> None:
+    # Given a member who ordered two certificates
     member_with(container, 2_000)
     _, first = order(500, "order-0001-abcdef")
     _, second = order(1_000, "order-0002-abcdef")
 
+    # When they list them a page of one at a time
     status, page = invoke("certificates", sample_event("certificates-list", query={"limit": "1"}))
     _, rest = invoke(
         "certificates", sample_event("certificates-list", query={"limit": "1", "cursor": page["next_cursor"]})
     )
 
+    # Then the newest comes first, with its code masked
     assert status == 200
     assert [c["certificate_id"] for c in page["items"] + rest["items"]] == [
         second["certificate_id"],
@@ -156,23 +160,29 @@ def test_the_list_shows_codes_masked_newest_first_a_page_at_a_time(
 def test_the_code_is_stored_only_as_a_hash(moto_tables: dict[str, str], container: Container) -> None:
     import boto3
 
+    # Given a member's certificate
     member_with(container, 1_200)
     _, certificate = order(500)
 
+    # When everything the ledger table holds is read
     items = boto3.client("dynamodb").scan(TableName=container.settings.table("LEDGER_TABLE"))["Items"]
+    # Then the code is in no item, with or without its dashes
     raw = certificate["code"].replace("-", "")
     assert not any(certificate["code"] in str(item) or raw in str(item) for item in items)
 
 
 def test_a_store_redeems_a_certificate_once_for_a_smartphone(moto_tables: dict[str, str], container: Container) -> None:
+    # Given a member's certificate of 5,000
     member_with(container, 6_000)
     _, certificate = order(5_000)
 
+    # When a store redeems it for a smartphone of 3,999.90, retries, and another order tries it too
     status, redeemed = redeem(certificate["code"].lower().replace("-", " "), price="3999.90")
     again = redeem(certificate["code"], price="3999.90")
     other = redeem(certificate["code"], order_id="o-2")
     _, listed = invoke("certificates", sample_event("certificates-list", query=None))
 
+    # Then 3,999 are discounted and the rest forfeited, the retry gets the same answer, the other order is refused
     assert status == 200
     assert redeemed == {"certificate_id": certificate["certificate_id"], "discount": 3_999, "forfeited": 1_001}
     assert again == (200, redeemed)  # the terminal retried its own order
@@ -181,9 +191,11 @@ def test_a_store_redeems_a_certificate_once_for_a_smartphone(moto_tables: dict[s
 
 
 def test_a_price_above_the_denomination_uses_all_of_it(moto_tables: dict[str, str], container: Container) -> None:
+    # Given a member's certificate of 1,000
     member_with(container, 1_000)
     _, certificate = order(1_000)
 
+    # When it pays for a smartphone of 59,990.00, Then all 1,000 are discounted
     assert redeem(certificate["code"], price="59990.00") == (
         200,
         {"certificate_id": certificate["certificate_id"], "discount": 1_000, "forfeited": 0},
@@ -191,11 +203,14 @@ def test_a_price_above_the_denomination_uses_all_of_it(moto_tables: dict[str, st
 
 
 def test_only_a_smartphone_may_be_paid_with_a_certificate(moto_tables: dict[str, str], container: Container) -> None:
+    # Given a member's certificate
     member_with(container, 1_000)
     _, certificate = order(500)
 
+    # When a store tries it on headphones
     status, error = redeem(certificate["code"], item="headphones")
 
+    # Then it is refused, and still good for a smartphone
     assert (status, error["error"]["code"]) == (422, "not_a_smartphone")
     assert redeem(certificate["code"])[0] == 200
 
@@ -203,13 +218,16 @@ def test_only_a_smartphone_may_be_paid_with_a_certificate(moto_tables: dict[str,
 def test_guessing_codes_locks_the_store_out_and_not_the_others(
     moto_tables: dict[str, str], container: Container
 ) -> None:
+    # Given a member's certificate
     member_with(container, 1_000)
     _, certificate = order(500)
 
+    # When one store guesses ten codes, then tries the real one, and another store tries it too
     guesses = [redeem(f"AAAA-AAAA-AAA{i}-0", store="store-guess")[0] for i in range(10)]
     locked = redeem(certificate["code"], store="store-guess")
     elsewhere = redeem(certificate["code"], store="store-honest")
 
+    # Then the guessing store is locked out, and the other store redeems it
     assert guesses == [404] * 10
     assert (locked[0], locked[1]["error"]["code"]) == (429, "too_many_attempts")
     assert elsewhere[0] == 200

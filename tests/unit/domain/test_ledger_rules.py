@@ -1,99 +1,69 @@
 """The ledger's rules without a database: what each command does to the balances and the transaction."""
 
-from datetime import UTC, datetime
-
 import pytest
 
-from cashback.ledger.rules import (
-    Accrue,
-    Balances,
-    Credit,
-    Debit,
-    Kind,
-    RecordPending,
-    Reject,
-    Reprice,
-    Source,
-    Spend,
-    SpendUpTo,
-    Status,
-    Transaction,
-    decide,
-)
+from cashback.ledger.rules import Balances, Status, Transaction, decide
 from cashback.platform.errors import InsufficientBalance, InvalidInput, NotFound
-
-AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-SOURCE = Source("conversion", "admitad:1")
+from tests.builders import accrue, credit, debit, pending, reject, reprice, spend, spend_up_to
 
 
-def pending(amount: int = 100) -> Transaction:
-    decision = decide(
-        RecordPending(
-            operation_id="op-p",
-            transaction_id="t1",
-            reason="order",
-            at=AT,
-            kind=Kind.PURCHASE,
-            amount=amount,
-            source=SOURCE,
-        ),
-        Balances(),
-        None,
-    )
+def a_pending_purchase(amount: int = 100) -> Transaction:
+    """Purchase t1, recorded and awaiting the partner's confirmation."""
+    decision = decide(pending("op-p", amount, transaction="t1"), Balances(), None)
     assert decision is not None
     return decision.transaction
 
 
 def test_a_new_purchase_is_pending_and_counts_in_pending_only() -> None:
-    cmd = RecordPending(
-        operation_id="op", transaction_id="t1", reason="order", at=AT, kind=Kind.PURCHASE, amount=70, source=SOURCE
-    )
-    decision = decide(cmd, Balances(), None)
+    # When a purchase of 70 is recorded
+    decision = decide(pending("op", 70, transaction="t1"), Balances(), None)
+    # Then the 70 count as pending, and the purchase is pending
     assert decision is not None
     assert decision.delta == Balances(pending=70)
     assert decision.transaction.status is Status.PENDING
 
 
 def test_accrual_moves_pending_to_available() -> None:
-    decision = decide(
-        Accrue(operation_id="op-a", transaction_id="t1", reason="approved", at=AT), Balances(pending=100), pending()
-    )
+    # Given a pending purchase of 100
+    purchase = a_pending_purchase()
+    # When the partner confirms it
+    decision = decide(accrue("op-a", "t1"), Balances(pending=100), purchase)
+    # Then the 100 become available and the purchase is accrued
     assert decision is not None
     assert Balances(pending=100) + decision.delta == Balances(available=100)
     assert decision.transaction.status is Status.ACCRUED
 
 
 def test_accrual_repays_debt_first() -> None:
-    decision = decide(
-        Accrue(operation_id="op-a", transaction_id="t1", reason="approved", at=AT),
-        Balances(pending=100, debt=30),
-        pending(),
-    )
+    # Given a pending purchase of 100 and a debt of 30
+    purchase, balances = a_pending_purchase(), Balances(pending=100, debt=30)
+    # When the partner confirms the purchase
+    decision = decide(accrue("op-a", "t1"), balances, purchase)
+    # Then the debt is repaid and the rest is available
     assert decision is not None
-    assert Balances(pending=100, debt=30) + decision.delta == Balances(available=70)
+    assert balances + decision.delta == Balances(available=70)
 
 
 def test_statuses_only_move_forward() -> None:
-    accrued = decide(
-        Accrue(operation_id="a", transaction_id="t1", reason="approved", at=AT), Balances(pending=100), pending()
-    )
+    # Given an accrued purchase
+    accrued = decide(accrue("a", "t1"), Balances(pending=100), a_pending_purchase())
     assert accrued is not None
-    again = Accrue(operation_id="a2", transaction_id="t1", reason="approved", at=AT)
-    assert decide(again, Balances(available=100), accrued.transaction) is None
-    reprice = Reprice(operation_id="r", transaction_id="t1", reason="return", at=AT, amount=50)
-    assert decide(reprice, Balances(available=100), accrued.transaction) is None
+    # When it is confirmed again, or re-priced
+    again = decide(accrue("a2", "t1"), Balances(available=100), accrued.transaction)
+    repriced = decide(reprice("r", "t1", 50), Balances(available=100), accrued.transaction)
+    # Then nothing changes
+    assert again is None
+    assert repriced is None
 
 
 def test_reversal_of_spent_bonuses_leaves_debt_instead_of_failing() -> None:
-    accrued = decide(
-        Accrue(operation_id="a", transaction_id="t1", reason="approved", at=AT), Balances(pending=100), pending()
-    )
+    # Given an accrued purchase of 100, of which 80 were already spent on a top-up
+    accrued = decide(accrue("a", "t1"), Balances(pending=100), a_pending_purchase())
     assert accrued is not None
-    # 80 of the 100 were already spent on a top-up
     balances = Balances(available=20, written_off=80)
-    reversal = decide(
-        Reject(operation_id="x", transaction_id="t1", reason="refund", at=AT), balances, accrued.transaction
-    )
+    # When the partner reverses it
+    reversal = decide(reject("x", "t1", reason="refund"), balances, accrued.transaction)
+    # Then the 80 already spent become debt, and the purchase shows as rejected with the reason
     assert reversal is not None
     assert balances + reversal.delta == Balances(available=0, written_off=80, debt=80)
     assert reversal.transaction.status is Status.REJECTED
@@ -101,62 +71,39 @@ def test_reversal_of_spent_bonuses_leaves_debt_instead_of_failing() -> None:
 
 
 def test_rejecting_a_rejected_purchase_changes_nothing() -> None:
-    rejected = decide(
-        Reject(operation_id="x", transaction_id="t1", reason="declined", at=AT), Balances(pending=100), pending()
-    )
+    # Given a rejected purchase
+    rejected = decide(reject("x", "t1"), Balances(pending=100), a_pending_purchase())
     assert rejected is not None
-    assert (
-        decide(
-            Reject(operation_id="y", transaction_id="t1", reason="declined", at=AT), Balances(), rejected.transaction
-        )
-        is None
-    )
-    assert (
-        decide(
-            Accrue(operation_id="z", transaction_id="t1", reason="approved", at=AT), Balances(), rejected.transaction
-        )
-        is None
-    )
+    # When it is declined again, or confirmed
+    again = decide(reject("y", "t1"), Balances(), rejected.transaction)
+    accrued = decide(accrue("z", "t1"), Balances(), rejected.transaction)
+    # Then nothing changes
+    assert again is None
+    assert accrued is None
 
 
 def test_repricing_a_pending_purchase_changes_pending_by_the_difference() -> None:
-    decision = decide(
-        Reprice(operation_id="r", transaction_id="t1", reason="partial return", at=AT, amount=60),
-        Balances(pending=100),
-        pending(),
-    )
+    # Given a pending purchase of 100
+    purchase = a_pending_purchase()
+    # When part of the order is returned and it is now worth 60
+    decision = decide(reprice("r", "t1", 60), Balances(pending=100), purchase)
+    # Then pending falls by 40, and the purchase is worth 60
     assert decision is not None
     assert decision.delta == Balances(pending=-40)
     assert decision.transaction.amount == 60
 
 
 def test_spending_more_than_available_is_refused() -> None:
-    spend = Spend(
-        operation_id="s",
-        transaction_id="c1",
-        reason="certificate",
-        at=AT,
-        kind=Kind.CERTIFICATE,
-        amount=500,
-        source=Source("certificate", "c1"),
-    )
+    # Given a spend of 500
+    spending = spend("s", 500)
+    # Then it is refused while only 499 are available
     with pytest.raises(InsufficientBalance):
-        decide(spend, Balances(available=499), None)
-    decision = decide(spend, Balances(available=500), None)
+        decide(spending, Balances(available=499), None)
+    # When 500 are available
+    decision = decide(spending, Balances(available=500), None)
+    # Then all 500 are written off
     assert decision is not None
     assert Balances(available=500) + decision.delta == Balances(written_off=500)
-
-
-def spend_up_to(limit: int | None) -> SpendUpTo:
-    return SpendUpTo(
-        operation_id="settlement:2026-10",
-        transaction_id="settlement:2026-10",
-        reason="top-up",
-        at=AT,
-        kind=Kind.SETTLEMENT,
-        limit=limit,
-        source=Source("settlement", "2026-10"),
-    )
 
 
 @pytest.mark.parametrize(
@@ -166,58 +113,52 @@ def spend_up_to(limit: int | None) -> SpendUpTo:
 def test_spending_up_to_a_limit_takes_what_is_available_within_it(
     available: int, limit: int | None, spent: int
 ) -> None:
-    decision = decide(spend_up_to(limit), Balances(available=available, written_off=5), None)
+    # Given bonuses available, and some already written off
+    balances = Balances(available=available, written_off=5)
+    # When the month is settled up to the member's limit
+    decision = decide(spend_up_to("2026-10", limit), balances, None)
+    # Then what is available within the limit is written off
     assert decision is not None
-    assert Balances(available=available, written_off=5) + decision.delta == Balances(
-        available=available - spent, written_off=5 + spent
-    )
+    assert balances + decision.delta == Balances(available=available - spent, written_off=5 + spent)
     assert (decision.transaction.amount, decision.transaction.status) == (spent, Status.WRITTEN_OFF)
 
 
 @pytest.mark.parametrize("balances", [Balances(), Balances(debt=120), Balances(available=50)])
 def test_spending_up_to_a_limit_with_nothing_to_spend_changes_nothing(balances: Balances) -> None:
     limit = 0 if balances.available else 500
-    assert decide(spend_up_to(limit), balances, None) is None
+    assert decide(spend_up_to("2026-10", limit), balances, None) is None
 
 
 def test_spending_up_to_a_limit_once_recorded_is_not_repeated() -> None:
-    first = decide(spend_up_to(None), Balances(available=80), None)
+    # Given the month's settlement, recorded
+    first = decide(spend_up_to("2026-10", None), Balances(available=80), None)
     assert first is not None
-    assert decide(spend_up_to(None), Balances(available=40), first.transaction) is None
+    # When it comes again
+    again = decide(spend_up_to("2026-10", None), Balances(available=40), first.transaction)
+    # Then nothing changes
+    assert again is None
 
 
 def test_a_negative_spending_limit_is_refused() -> None:
     with pytest.raises(InvalidInput):
-        decide(spend_up_to(-1), Balances(available=80), None)
+        decide(spend_up_to("2026-10", -1), Balances(available=80), None)
 
 
 def test_a_debit_by_hand_takes_what_is_available_and_records_the_rest_as_debt() -> None:
-    debit = Debit(
-        operation_id="d",
-        transaction_id="d",
-        reason="fraud",
-        at=AT,
-        kind=Kind.ADJUSTMENT,
-        amount=50,
-        source=Source("adjustment", "d"),
-    )
-    decision = decide(debit, Balances(available=20), None)
+    # Given 20 available
+    balances = Balances(available=20)
+    # When the back office takes back 50
+    decision = decide(debit("d", 50), balances, None)
+    # Then the 20 are taken and the other 30 become debt
     assert decision is not None
-    assert Balances(available=20) + decision.delta == Balances(debt=30)
+    assert balances + decision.delta == Balances(debt=30)
     assert decision.transaction.amount == -50
 
 
 def test_credit_is_available_at_once() -> None:
-    credit = Credit(
-        operation_id="c",
-        transaction_id="c",
-        reason="welcome",
-        at=AT,
-        kind=Kind.BONUS,
-        amount=15,
-        source=Source("bonus_rule", "email"),
-    )
-    decision = decide(credit, Balances(), None)
+    # When a bonus of 15 is credited
+    decision = decide(credit("c", 15), Balances(), None)
+    # Then the 15 are available at once, and the bonus is accrued
     assert decision is not None
     assert decision.delta == Balances(available=15)
     assert decision.transaction.status is Status.ACCRUED
@@ -226,20 +167,14 @@ def test_credit_is_available_at_once() -> None:
 @pytest.mark.parametrize("amount", [0, -5, True])
 def test_amounts_are_positive_whole_bonuses(amount: int) -> None:
     with pytest.raises(InvalidInput):
-        decide(
-            Credit(
-                operation_id="c", transaction_id="c", reason="x", at=AT, kind=Kind.BONUS, amount=amount, source=SOURCE
-            ),
-            Balances(),
-            None,
-        )
+        decide(credit("c", amount), Balances(), None)
 
 
 def test_a_reason_is_required() -> None:
     with pytest.raises(InvalidInput):
-        Credit(operation_id="c", transaction_id="c", reason="  ", at=AT, kind=Kind.BONUS, amount=1, source=SOURCE)
+        credit("c", 1, reason="  ")
 
 
 def test_moving_an_unrecorded_transaction_is_not_found() -> None:
     with pytest.raises(NotFound):
-        decide(Accrue(operation_id="a", transaction_id="nope", reason="approved", at=AT), Balances(), None)
+        decide(accrue("a", "nope"), Balances(), None)

@@ -35,16 +35,20 @@ def resolve(claim_id: str, body: dict[str, Any]) -> tuple[int, Any]:
 
 
 def test_a_claim_is_filed_listed_and_credited_by_support() -> None:
+    # When a member files a claim for an untracked Lamoda order, Then it is open
     status, filed = file_claim()
     assert (status, filed["state"]) == (201, "open")
 
+    # When support looks at its queue, Then the claim is there
     status, queue = invoke("claims", sample_event("claims-queue"))
     assert status == 200
     assert [(i["kind"], i["id"]) for i in queue["items"]] == [("claim", filed["claim_id"])]
 
+    # When support credits it with 150 bonuses
     status, resolved = resolve(filed["claim_id"], {"action": "credit", "amount": 150, "reason": "Confirmed by Lamoda"})
     assert (status, resolved["state"], resolved["bonus"]) == (200, "credited", 150)
 
+    # Then the member sees the claim credited with the reason, and the 150 available
     _, mine = invoke("claims", sample_event("claims-mine"))
     assert [(c["state"], c["resolution_reason"]) for c in mine["items"]] == [("credited", "Confirmed by Lamoda")]
     _, balance = invoke("ledger", sample_event("ledger-balance"))

@@ -69,37 +69,46 @@ def test_a_number_in_the_operators_ranges_is_a_subscriber_and_others_are_not() -
 
 
 def test_confirming_the_email_earns_15_once() -> None:
+    # Given a member enrolled with an email address
     enrol(email="anna@example.com")
+    # When they confirm it with the code sent to it
     status, _ = invoke("members", sample_event("members-email-confirm", body={"code": sent_code("anna@example.com")}))
     assert status == 200
 
+    # Then the address is confirmed, and 15 bonuses are credited with the reason
     status, confirmed = invoke("members", sample_event("members-me"))
     assert confirmed["email_confirmed"] is True
     assert bonuses() == [(15, "Email address confirmed")]
 
 
 def test_a_second_confirmed_address_earns_nothing_more() -> None:
+    # Given a member who confirmed their email address
     enrol(email="anna@example.com")
     invoke("members", sample_event("members-email-confirm", body={"code": sent_code("anna@example.com")}))
 
+    # When they change it and confirm the new one
     status, _ = invoke("members", sample_event("members-email", body={"email": "anna@work.example"}))
     assert status == 202
     status, second = invoke(
         "members", sample_event("members-email-confirm", body={"code": sent_code("anna@work.example")})
     )
 
+    # Then the new address is confirmed, and no second bonus comes
     assert (status, second["bonus"], second["email"]) == (200, 0, "anna@work.example")
     assert bonuses() == [(15, "Email address confirmed")]
 
 
 def test_a_wrong_code_is_refused_and_five_wrong_codes_lock_the_code() -> None:
+    # Given a member with a code sent to their email address
     enrol(email="anna@example.com")
     right = sent_code("anna@example.com")
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
 
+    # When they type a wrong code five times, and then the right one
     refusals = [invoke("members", sample_event("members-email-confirm", body={"code": wrong})) for _ in range(5)]
     status, error = invoke("members", sample_event("members-email-confirm", body={"code": right}))
 
+    # Then each wrong code is refused, the right one comes too late, and no bonus is credited
     assert [(s, e["error"]["code"]) for s, e in refusals] == [(422, "wrong_code")] * 5
     assert (status, error["error"]["code"]) == (410, "too_many_attempts")
     assert bonuses() == []
@@ -130,11 +139,14 @@ def test_confirming_without_a_pending_code_is_404() -> None:
 
 
 def test_a_promo_code_credits_its_bonus_once_per_member() -> None:
+    # Given a promo code, and a member
     promo()
     enrol()
+    # When the member applies it, then again as typed differently
     status, applied = invoke("members", sample_event("members-promo-code"))
     again, error = invoke("members", sample_event("members-promo-code", body={"code": " ud2pv797 "}))
 
+    # Then its 250 bonuses are credited once, and the second time is refused
     assert (status, applied) == (200, {"code": "UD2PV797", "bonus": 250})
     assert (again, error["error"]["code"]) == (409, "promo_code_already_used")
     assert bonuses() == [(250, "Promo code UD2PV797")]
@@ -164,11 +176,14 @@ def test_a_promo_code_outside_its_window_is_gone(window: tuple[int, int], code: 
 
 
 def test_a_used_up_promo_code_is_gone() -> None:
+    # Given a promo code for one use, used by another member
     promo(max_uses=1)
     enrol(OUTSIDER)
     invoke("members", sample_event("members-promo-code", claims=OUTSIDER))
+    # When a second member applies it
     enrol()
     status, error = invoke("members", sample_event("members-promo-code"))
+    # Then it is gone
     assert (status, error["error"]["code"]) == (410, "promo_code_used_up")
 
 
@@ -181,7 +196,9 @@ def test_bad_promo_codes_are_refused(body: dict, status: int) -> None:
 
 
 def test_a_promo_code_cannot_be_created_twice() -> None:
+    # Given a promo code
     promo()
+    # When the back office creates it again
     now = datetime.now(UTC)
     body = {
         "code": "UD2PV797",
@@ -191,6 +208,7 @@ def test_a_promo_code_cannot_be_created_twice() -> None:
         "max_uses": 1,
     }
     status, error = invoke("admin", sample_event("admin-promo-code", body=body))
+    # Then it is refused
     assert (status, error["error"]["code"]) == (409, "promo_code_exists")
 
 
@@ -198,10 +216,13 @@ def test_a_promo_code_cannot_be_created_twice() -> None:
 
 
 def test_a_non_subscriber_completing_the_profile_earns_30_once() -> None:
+    # Given a member whose number is not the operator's
     enrol(OUTSIDER)
+    # When they complete their profile, twice
     first, member = invoke("members", sample_event("members-update", claims=OUTSIDER))
     second, _ = invoke("members", sample_event("members-update", claims=OUTSIDER))
 
+    # Then the profile, goal and limit are saved, and 30 bonuses are credited once
     assert (first, second) == (200, 200)
     assert member["profile"]["city"] == "Moscow"
     assert (member["goal"], member["monthly_writeoff_limit"]) == ("smartphone", 500)

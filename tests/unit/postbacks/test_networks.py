@@ -12,19 +12,14 @@ from cashback.platform.errors import InvalidInput, Unauthorized
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
 from cashback.postbacks.networks.direct import sign
 from cashback.postbacks.rules import PostbackStatus
+from tests.builders import ADMITAD_SECRET, an_admitad_request
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-ADMITAD = {
-    "token": "local-admitad-secret",
-    "subid": "01JDCLICK",
-    "action_id": "778899",
-    "order_id": "A-1",
-    "order_sum": "1999.90",
-    "payment_sum": "139.99",
-    "currency": "RUB",
-    "status": "pending",
-    "time": "1795521600",
-}
+
+
+def admitad(**query: str) -> PostbackRequest:
+    """Admitad's postback of conversion 778899 (an order of 1,999.90, pending) through click 01JDCLICK, sent NOW."""
+    return an_admitad_request("01JDCLICK", "778899", at=NOW, **query)
 
 
 def direct_request(body: dict, secret: str = "local-direct-secret", at: datetime = NOW) -> PostbackRequest:
@@ -45,7 +40,9 @@ DIRECT = {
 
 
 def test_admitad_postbacks_are_normalised() -> None:
-    postback = ADAPTERS["admitad"].parse(PostbackRequest("GET", query=ADMITAD))
+    # When Admitad's postback is parsed
+    postback = ADAPTERS["admitad"].parse(admitad())
+    # Then it is the conversion, click and amount it names, pending, without the secret
     assert (postback.conversion_id, postback.click_id, postback.amount) == ("778899", "01JDCLICK", Decimal("1999.90"))
     assert postback.status is PostbackStatus.PENDING
     assert "token" not in postback.raw
@@ -54,13 +51,11 @@ def test_admitad_postbacks_are_normalised() -> None:
 @pytest.mark.parametrize("token", ["", "local-admitad-secre", "LOCAL-ADMITAD-SECRET", "local-admitad-secret "])
 def test_admitad_with_a_wrong_token_is_unauthorized(token: str) -> None:
     with pytest.raises(Unauthorized):
-        ADAPTERS["admitad"].authenticate(
-            PostbackRequest("GET", query={**ADMITAD, "token": token}), ["local-admitad-secret"], NOW
-        )
+        ADAPTERS["admitad"].authenticate(admitad(token=token), [ADMITAD_SECRET], NOW)
 
 
 def test_admitad_accepts_any_active_secret_while_rotating() -> None:
-    request = PostbackRequest("GET", query={**ADMITAD, "token": "new-secret"})
+    request = admitad(token="new-secret")
     ADAPTERS["admitad"].authenticate(request, ["old-secret", "new-secret"], NOW)
 
 
@@ -77,14 +72,17 @@ def test_admitad_accepts_any_active_secret_while_rotating() -> None:
 )
 def test_malformed_admitad_postbacks_are_refused(change: dict, code: str) -> None:
     with pytest.raises(InvalidInput) as error:
-        ADAPTERS["admitad"].parse(PostbackRequest("GET", query={**ADMITAD, **change}))
+        ADAPTERS["admitad"].parse(admitad(**change))
     assert error.value.code == code
 
 
 def test_a_direct_postback_signed_with_the_secret_is_accepted_and_normalised() -> None:
+    # Given a direct postback signed with the network's secret
     request = direct_request(DIRECT)
+    # When it is authenticated and parsed
     ADAPTERS["direct"].authenticate(request, ["local-direct-secret"], NOW)
     postback = ADAPTERS["direct"].parse(request)
+    # Then it is accepted, with the conversion id, status and time it carries
     assert postback.conversion_id == "D-9@01JDCLICK"
     assert postback.status is PostbackStatus.APPROVED
     assert postback.occurred_at == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -104,15 +102,19 @@ def test_a_direct_postback_with_a_bad_signature_is_unauthorized(request_: Postba
 
 
 def test_a_direct_postback_whose_body_was_changed_after_signing_is_unauthorized() -> None:
+    # Given a signed direct postback whose amount was changed after signing
     signed = direct_request(DIRECT)
     tampered = PostbackRequest("POST", headers=signed.headers, body=signed.body.replace("500.00", "50000.00"))
+    # Then it is unauthorized
     with pytest.raises(Unauthorized):
         ADAPTERS["direct"].authenticate(tampered, ["local-direct-secret"], NOW)
 
 
 @pytest.mark.parametrize("skew", [301, -301, 3600])
 def test_a_replay_outside_the_five_minute_window_is_refused(skew: int) -> None:
+    # Given a direct postback signed more than five minutes away from now
     request = direct_request(DIRECT, at=datetime.fromtimestamp(NOW.timestamp() - skew, tz=UTC))
+    # Then it is refused as stale
     with pytest.raises(Unauthorized) as error:
         ADAPTERS["direct"].authenticate(request, ["local-direct-secret"], NOW)
     assert error.value.code == "stale_signature"

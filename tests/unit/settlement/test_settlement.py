@@ -15,12 +15,13 @@ import pytest
 
 from cashback.bootstrap import Container
 from cashback.ledger.calendar import MOSCOW
-from cashback.ledger.rules import Credit, Kind, Source, Spend, Status
+from cashback.ledger.rules import Status
 from cashback.platform.config import Settings
 from cashback.settlement import service as settlement
 from cashback.settlement.service import SettlementService, SqsQueue
 from local.outbox import recent_messages
 from local.secrets import EnvironmentSecrets
+from tests.builders import adjust, spend
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
 from tests.fixtures.wiring import use_container
 
@@ -54,7 +55,7 @@ def member(
         change["monthly_writeoff_limit"] = limit
     assert invoke("members", sample_event("members-update", body=change, claims=claims))[0] == 200
     if bonuses:
-        container.ledger.execute(sub, credit("seed", bonuses))
+        container.ledger.execute(sub, adjust("seed", bonuses))
     return sub
 
 
@@ -108,15 +109,18 @@ def topups() -> dict[str, dict[str, Any]]:
 def test_a_run_tops_up_phone_members_within_their_limit_and_skips_smartphone_members(
     moto_tables: dict[str, str], queue_url: str, container: Container
 ) -> None:
+    # Given phone top-up members with and without a limit, a smartphone member, and one with nothing accrued
     anna = member(container, "m-anna", "+79161110001", 350)
     boris = member(container, "m-boris", "+79161110002", 1_000, limit=300)
     member(container, "m-vera", "+79161110003", 800, goal="smartphone")
     member(container, "m-gleb", "+79161110004", 0)  # nothing accrued: never enumerated
 
+    # When the month's run is started and its queue drained
     status, started = start()
     drain(queue_url)
     _, done = report()
 
+    # Then the phones are topped up within their limits, the smartphone member is skipped, all of it reported
     assert status == 202
     assert started["state"] == "running"
     assert {k: done[k] for k in ("state", "members_settled", "bonuses_paid", "skipped", "failures")} == {
@@ -152,53 +156,35 @@ def listed(container: Container) -> set[str]:
 def test_the_run_lists_exactly_the_members_with_bonuses_available(
     moto_tables: dict[str, str], container: Container
 ) -> None:
+    # Given a member with 350 bonuses and one with none, Then only the first is listed
     anna = member(container, "m-anna", "+79161110001", 350)
     member(container, "m-gleb", "+79161110002", 0)
     assert listed(container) == {anna}
 
-    container.ledger.execute(anna, spend_all(350))  # a certificate takes everything
+    # When she spends all of them, Then nobody is listed
+    container.ledger.execute(anna, spend("certificate", 350))  # a certificate takes everything
     assert listed(container) == set()
 
-    container.ledger.execute(anna, credit("later", 40))
+    # When she is credited 40 more, Then she is listed again
+    container.ledger.execute(anna, adjust("later", 40))
     assert listed(container) == {anna}
-
-
-def spend_all(amount: int) -> Spend:
-    return Spend(
-        operation_id="certificate",
-        transaction_id="certificate",
-        reason="Certificate",
-        at=datetime(2026, 10, 16, tzinfo=UTC),
-        kind=Kind.CERTIFICATE,
-        amount=amount,
-        source=Source("certificate", "c1"),
-    )
-
-
-def credit(operation_id: str, amount: int) -> Credit:
-    return Credit(
-        operation_id=operation_id,
-        transaction_id=operation_id,
-        reason="Cashback",
-        at=datetime(2026, 10, 17, tzinfo=UTC),
-        kind=Kind.ADJUSTMENT,
-        amount=amount,
-        source=Source("adjustment", operation_id),
-    )
 
 
 def test_every_message_delivered_twice_and_the_run_started_again_change_nothing(
     moto_tables: dict[str, str], queue_url: str, container: Container
 ) -> None:
+    # Given two phone top-up members
     member(container, "m-anna", "+79161110001", 350)
     member(container, "m-boris", "+79161110002", 1_000, limit=300)
 
+    # When the run is started twice, and every message is delivered twice
     start()
     drain(queue_url, duplicate=True)
     start()  # the operator presses the button again: a completed run stays as it is
     drain(queue_url, duplicate=True)
     _, done = report()
 
+    # Then each member is topped up once
     assert (done["state"], done["members_settled"], done["bonuses_paid"]) == ("completed", 2, 650)
     assert sorted(b["amount"] for b in topups().values()) == [300, 350]
 
@@ -206,12 +192,15 @@ def test_every_message_delivered_twice_and_the_run_started_again_change_nothing(
 def test_the_schedule_settles_the_month_that_has_just_ended_without_a_queue_locally(
     moto_tables: dict[str, str], container: Container
 ) -> None:
+    # Given a member with 120 bonuses
     member(container, "m-anna", "+79161110001", 120)
 
+    # When the monthly schedule fires
     result = handler_module("settlement_start").lambda_handler(
         json.loads((REPO / "events" / "settlement-schedule.json").read_text()), LambdaContext()
     )
 
+    # Then last month is settled in full, in process
     assert result["state"] == "completed"
     assert result["bonuses_paid"] == 120
     assert result["month"] < datetime.now(UTC).strftime("%Y-%m")
@@ -231,6 +220,7 @@ def test_a_month_never_run_has_no_report() -> None:
 def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
     moto_tables: dict[str, str], queue_url: str, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Given two members, and billing down for one of them
     member(container, "m-anna", "+79161110001", 350)
     member(container, "m-boris", "+79161110002", 200)
     original = SettlementService.settle_member
@@ -240,6 +230,7 @@ def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
             raise RuntimeError("billing is down")
         return original(self, month, member_id, batch, **kw)
 
+    # When the run gives up on that member, billing recovers, and the operator resumes the run
     monkeypatch.setattr(SettlementService, "settle_member", flaky)
     monkeypatch.setattr(settlement, "MAX_RECEIVES", 1)  # the first receive is the last one
     start()
@@ -250,6 +241,7 @@ def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
     drain(queue_url)
     _, resumed = report()
 
+    # Then the first run ends failed with the one failure, and the resumed one completes
     assert (failed["state"], failed["members_settled"], failed["failures"]) == ("failed", 1, 1)
     assert (resumed["state"], resumed["members_settled"], resumed["bonuses_paid"], resumed["failures"]) == (
         "completed",
@@ -262,12 +254,14 @@ def test_a_member_that_keeps_failing_is_reported_and_the_run_ends_failed(
 def test_a_failing_batch_is_reported_to_sqs_for_a_retry(
     moto_tables: dict[str, str], queue_url: str, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Given a member, and settling that always fails
     member(container, "m-anna", "+79161110001", 350)
 
     def broken(*args: Any, **kw: Any) -> Any:
         raise RuntimeError("throttled")
 
     monkeypatch.setattr(SettlementService, "settle_member", broken)
+    # When the run is started and the worker handles its batches
     start()
     sqs, settles, failures = boto3.client("sqs"), [], []
     while got := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
@@ -280,6 +274,7 @@ def test_a_failing_batch_is_reported_to_sqs_for_a_retry(
             if message["MessageId"] not in failures:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    # Then every settle message is reported back to SQS, and the run is still running
     assert settles
     assert failures == settles
     assert report()[1]["state"] == "running"
@@ -291,10 +286,13 @@ def test_a_failing_batch_is_reported_to_sqs_for_a_retry(
 def test_the_relay_puts_a_top_up_on_the_bus_with_its_message_id() -> None:
     from cashback.outbox.relay import outbound_event
 
+    # Given a top-up written to the outbox, as its stream delivers it
     record = json.loads((REPO / "events" / "outbox-stream.json").read_text())["Records"][0]["dynamodb"]
 
+    # When it is turned into a bus event
     event = outbound_event(record["SequenceNumber"], record["NewImage"], "default")
 
+    # Then it is a TopUpRequested carrying its message id, and the relay puts it on the bus
     assert event is not None
     assert (event.entry["Source"], event.entry["DetailType"]) == ("cashback.outbox", "TopUpRequested")
     assert json.loads(event.entry["Detail"]) == {
@@ -323,8 +321,10 @@ def test_the_relay_sends_ten_entries_a_call_and_reports_the_refused_ones() -> No
             refused = [{"ErrorCode": "InternalFailure"} if e["Detail"] == "3" else {"EventId": "x"} for e in Entries]
             return {"FailedEntryCount": sum("ErrorCode" in r for r in refused), "Entries": refused}
 
+    # When 23 entries are published to a bus that refuses one of them
     bus = Bus()
     failed = publish([OutboundEvent(f"seq-{i}", {"Detail": str(i)}) for i in range(23)], client=bus)
 
+    # Then they go ten a call, and the refused one is reported
     assert bus.calls == [10, 10, 3]
     assert failed == ["seq-3"]
