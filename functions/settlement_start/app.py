@@ -1,6 +1,8 @@
 """Monthly settlement: started by the schedule (00:00 Moscow on the 1st) or by an operator, and reported.
 
-The schedule's payload is its fixed Input `{"month": "auto"}`; API Gateway's events go to the routes.
+The schedules' payloads are their fixed Inputs: `{"month": "auto"}` starts the month that has just ended;
+`{"month": "auto", "check": "completed"}` (06:00 on the 1st) reports whether it has completed, as the metric
+SettlementNotCompleted that an alarm watches. API Gateway's events go to the routes.
 """
 
 from http import HTTPStatus
@@ -48,4 +50,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if "requestContext" in event:
         return app.resolve(event, context)
     # EventBridge Scheduler delivers the target's Input as the whole event.
+    if event.get("check") == "completed":
+        return _check_completed(str(event.get("month", "auto")))
     return _start(str(event.get("month", "auto"))).model_dump(mode="json")
+
+
+def _check_completed(month: str) -> dict[str, Any]:
+    month, completed = container.settlement.completed_run(month)
+    metrics.add_metric(name="SettlementNotCompleted", unit=MetricUnit.Count, value=0 if completed else 1)
+    if completed is None:
+        logger.error("settlement not completed in time", extra={"month": month})
+    return {"month": month, "completed": completed is not None}

@@ -283,12 +283,19 @@ def _intrinsics(node: Any, where: str) -> Iterator[tuple[str, str, Any]]:
 
 
 def _sam_generated(template: dict[str, Any]) -> set[str]:
-    # Resources SAM adds that a template may reference: a function's role when it names none.
-    return {
+    # Resources SAM adds that a template may reference: a function's role when it names none, and an HTTP
+    # API's `$default` stage (what a custom domain's mapping points at).
+    roles = {
         f"{logical_id}Role"
         for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items()
         if "Role" not in (resource.get("Properties") or {})
     }
+    stages = {
+        f"{logical_id}ApiGatewayDefaultStage"
+        for logical_id, resource in resources_of_type(template, "AWS::Serverless::HttpApi").items()
+        if (resource.get("Properties") or {}).get("StageName") == "$default"
+    }
+    return roles | stages
 
 
 def test_every_reference_names_something_that_exists(template: dict[str, Any]) -> None:
