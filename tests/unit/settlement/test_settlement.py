@@ -12,9 +12,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from cashback.bootstrap import Container
 from cashback.ledger.calendar import MOSCOW
+from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Status
 from cashback.platform.config import Settings
 from cashback.settlement import service as settlement
@@ -328,3 +330,23 @@ def test_the_relay_sends_ten_entries_a_call_and_reports_the_refused_ones() -> No
     # Then they go ten a call, and the refused one is reported
     assert bus.calls == [10, 10, 3]
     assert failed == ["seq-3"]
+
+
+def test_a_batch_that_cannot_even_be_read_is_reported_as_failures_on_its_last_delivery(
+    moto_tables: dict[str, str], queue_url: str, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two members to settle, and a ledger the worker cannot read (a grant missing from its policy)
+    member(container, "m-anna", "+79161110001", 350)
+    member(container, "m-boris", "+79161110002", 200)
+
+    def denied(*args: Any, **kw: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "BatchGetItem")
+
+    monkeypatch.setattr(Ledger, "snapshots", denied)
+    monkeypatch.setattr(settlement, "MAX_RECEIVES", 1)  # the first receive is the last one
+    # When the month is settled
+    start()
+    drain(queue_url)
+    # Then the run ends, failed, counting both members, instead of staying "running" with nothing reported
+    _, failed = report()
+    assert (failed["state"], failed["members_settled"], failed["failures"]) == ("failed", 0, 2)

@@ -19,7 +19,7 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactGetError, TransactWriteError
 from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
@@ -213,6 +213,33 @@ class LedgerBusy(Conflict):
     code = "ledger_busy"
 
 
+# What a retry can get past: another writer won the race (its conditions fail ours, or DynamoDB cancels
+# the transaction as a conflict), or the table is throttling. Anything else (access denied, validation,
+# a missing table) fails the same way every time and is surfaced at once.
+_RETRYABLE_ERRORS = {
+    "TransactionConflictException",
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+}
+_RETRYABLE_CANCELLATIONS = {"ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "None"}
+_RETRYABLE_CANCELLATIONS |= {"ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+
+
+def retryable(error: TransactWriteError | TransactGetError) -> bool:
+    if error.cause_response_code == "TransactionCanceledException":
+        return all(code in _RETRYABLE_CANCELLATIONS for code in _cancellation_codes(error))
+    return error.cause_response_code in _RETRYABLE_ERRORS
+
+
+def _cancellation_codes(error: TransactWriteError | TransactGetError) -> list[str]:
+    # pynamodb parses the reasons of a cancelled write only; a cancelled read carries them in the response.
+    if isinstance(error, TransactWriteError):
+        return [reason.code if reason else "None" for reason in error.cancellation_reasons]
+    response = getattr(error.cause, "response", None) or {}
+    return [str(reason.get("Code", "None")) for reason in response.get("CancellationReasons", [])]
+
+
 def _commit(write: TransactWrite) -> None:
     write._commit()
 
@@ -251,12 +278,26 @@ class Ledger:
                     return self._replayed(member_id, cmd)
                 if self._attachment_refused(error, attached):
                     raise Conflict("the change conflicts with a record written meanwhile") from error
+                if not retryable(error):
+                    raise  # access denied, a malformed request, ...: no retry can make it succeed
                 self._back_off(attempt)
                 continue
             return Outcome(True, decision.transaction, balances + decision.delta)
         raise LedgerBusy("the account is changing too fast; try again")
 
     def _read(self, member_id: str, cmd: Command) -> Snapshot:
+        """The operation's state, read as one TransactGetItems; DynamoDB cancels one that a concurrent write
+        touches, and then it is read again."""
+        for attempt in range(self._max_attempts):
+            try:
+                return self._read_once(member_id, cmd)
+            except TransactGetError as error:
+                if not retryable(error):
+                    raise
+                self._back_off(attempt)
+        raise LedgerBusy("the account is changing too fast; try again")
+
+    def _read_once(self, member_id: str, cmd: Command) -> Snapshot:
         pk = partition(member_id)
         with TransactGet(connection=self._connection) as get:
             account = get.get(AccountModel, pk, ACCOUNT_SK)

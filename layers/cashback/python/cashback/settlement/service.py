@@ -201,10 +201,22 @@ class SettlementService:
     ) -> None:
         store = self._settlements
         member_ids = list(member_ids)
-        # One read of the whole batch (its members, then their accounts) instead of reads per member.
-        known_members = self._members.find_many(member_ids)
         operation = _operation_id(month)
-        known_states = self._ledger.snapshots(member_ids, operation_id=operation, transaction_id=operation)
+        try:
+            # One read of the whole batch (its members, then their accounts) instead of reads per member.
+            known_members = self._members.find_many(member_ids)
+            known_states = self._ledger.snapshots(member_ids, operation_id=operation, transaction_id=operation)
+        except Exception as error:
+            if not final_receive:
+                raise  # SQS delivers the batch again
+            # The last delivery: the batch's members are failures of the run, so that the report ends and
+            # says so, instead of staying "running" with the batch in the dead-letter queue.
+            logger.exception("settlement batch could not be read", extra={"month": month, "batch": batch})
+            for member_id in member_ids:
+                store.record_failure(month, attempt, member_id, batch, type(error).__name__, _now(None))
+            if store.finish_batch(month, attempt, batch):
+                store.complete_if_done(month)
+            return
         for member_id in member_ids:
             try:
                 self.settle_member(
