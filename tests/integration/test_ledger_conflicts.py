@@ -5,7 +5,6 @@ they succeed, exactly once; an error no retry can get past (access denied) is su
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import botocore.client
@@ -14,21 +13,12 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import TransactWriteError
 
 from cashback.ledger.repository import Ledger
-from cashback.ledger.rules import Balances, Credit, Kind, Source
-
-AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+from cashback.ledger.rules import Balances, Credit
+from tests.builders import credit
 
 
 def welcome_bonus(operation: str) -> Credit:
-    return Credit(
-        operation_id=operation,
-        transaction_id=operation,
-        reason="welcome bonus",
-        at=AT,
-        kind=Kind.BONUS,
-        amount=100,
-        source=Source("bonus_rule", operation),
-    )
+    return credit(operation, 100, reason="welcome bonus")
 
 
 def cancelled(reason: str, items: int) -> ClientError:
