@@ -7,11 +7,13 @@ import json
 import os
 from collections.abc import Mapping
 
-from bench import cold_imports, ledger_ops, postbacks, redirect
+from bench import cold_imports, cold_start, ledger_ops, postbacks, redirect
 from bench import settlement as settlement_bench
 
 
-def _with_dynamodb_local(repeats: int, settlement_members: int, *, settlement_only: bool = False) -> None:
+def _with_dynamodb_local(
+    repeats: int, settlement_members: int, cold_repeats: int, *, settlement_only: bool = False, cold_only: bool = False
+) -> None:
     from local.dynamodb import DynamoDBLocal, ensure_installed
     from local.template import create_tables, function_environment, functions, load_template, table_names
 
@@ -31,6 +33,13 @@ def _with_dynamodb_local(repeats: int, settlement_members: int, *, settlement_on
         os.environ.setdefault("LINK_SIGNING_SECRET", redirect.BENCH_LINK_KEY)
         os.environ["POSTBACK_SECRETS"] = json.dumps({"admitad": [postbacks.SECRET]})
         create_tables(template, names, db.endpoint)
+
+        # First: it reads its functions' environments from this process's, before the benchmarks below add
+        # to it. Its tables are its own.
+        cold_figures = [] if settlement_only else cold_start.measure(cold_repeats)
+        if cold_only:
+            cold_start.print_figures(cold_figures, cold_repeats)
+            return
 
         from local.wiring import local_container  # the environment is set: its settings are read now
 
@@ -72,6 +81,7 @@ def _with_dynamodb_local(repeats: int, settlement_members: int, *, settlement_on
         print(f"{p.kind:<26}{calls:<60}{p.seconds * 1000:>8.2f}{p.per_second:>8.0f}{p.ratio:>12.2f}")
 
     settlement_bench.print_figure(settlement_figure)
+    cold_start.print_figures(cold_figures, cold_repeats)
 
 
 def _cold_imports(repeats: int, environ: Mapping[str, str]) -> None:
@@ -89,19 +99,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=200, help="operations per ledger figure")
     parser.add_argument("--import-repeats", type=int, default=7)
+    parser.add_argument("--cold-repeats", type=int, default=5, help="fresh interpreters per cold-start figure")
     parser.add_argument("--settlement-members", type=int, default=2000, help="100000 for the issue's full figure")
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--settlement-only", action="store_true", help="only the settlement figure")
     only.add_argument(
         "--imports-only", action="store_true", help="only the cold-import figure (no DynamoDB Local is started)"
     )
+    only.add_argument(
+        "--cold-start-only", action="store_true", help="only the cold start to the first response, per function"
+    )
     args = parser.parse_args()
     # The fresh interpreters of the cold imports start from the environment the bench was given, not the one
     # DynamoDB Local's run leaves behind, so that a full run's figure compares with an --imports-only one.
     environ = dict(os.environ)
     if not args.imports_only:
-        _with_dynamodb_local(args.repeats, args.settlement_members, settlement_only=args.settlement_only)
-    if not args.settlement_only:
+        _with_dynamodb_local(
+            args.repeats,
+            args.settlement_members,
+            args.cold_repeats,
+            settlement_only=args.settlement_only,
+            cold_only=args.cold_start_only,
+        )
+    if not (args.settlement_only or args.cold_start_only):
         _cold_imports(args.import_repeats, environ)
 
 
