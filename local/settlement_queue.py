@@ -8,6 +8,11 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from local.iam.attribution import running_as
+
+# What consumes the queue in AWS: a delivery's AWS calls are the worker's, whichever function sent it.
+CONSUMER = "SettlementWorkerFunction"
+
 Message = dict[str, Any]
 
 
@@ -27,7 +32,8 @@ class InProcessQueue:
         try:
             while self._messages:
                 message = self._messages.popleft()
-                self._deliver(message)
+                with running_as(CONSUMER):
+                    self._deliver(message)
                 self.handled += 1
                 if self.on_message is not None:
                     self.on_message(message)

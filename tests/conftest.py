@@ -32,4 +32,4 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 os.environ.pop("AWS_PROFILE", None)
 
-pytest_plugins = ["tests.fixtures.aws", "tests.fixtures.dynamodb_local", "tests.fixtures.wiring"]
+pytest_plugins = ["tests.fixtures.aws", "tests.fixtures.dynamodb_local", "tests.fixtures.wiring", "tests.fixtures.iam"]

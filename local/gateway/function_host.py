@@ -17,6 +17,7 @@ from typing import Any
 
 from local.gateway.account import ACCOUNT_ID, region
 from local.handlers import load_function_module
+from local.iam.attribution import running_as
 from local.secrets import local_secrets
 from local.template import FunctionSpec, function_environment, functions
 
@@ -151,6 +152,6 @@ class FunctionHost:
         return LambdaContext(function_id, spec.memory_size if spec else 128, spec.timeout if spec else 3)
 
     def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
-        with self._lock(function_id):
+        with self._lock(function_id), running_as(function_id):  # its AWS calls are this function's
             handler = self._handler(function_id)
             return handler(event, self._context(function_id))
