@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from cashback.ledger.money import parse_amount
-from cashback.platform.errors import InvalidInput, Unauthorized
+from cashback.platform.errors import InvalidInput, MalformedInput, Unauthorized
+from cashback.platform.json_text import parse_json
 from cashback.postbacks.networks.base import PostbackRequest, parse_time, require, unauthorized
 from cashback.postbacks.rules import Postback, PostbackStatus
 
@@ -58,9 +58,9 @@ class Direct:
 
     def parse(self, request: PostbackRequest) -> Postback:
         try:
-            data = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InvalidInput("the body is not JSON", code="malformed_json") from None
+            data = parse_json(request.body)
+        except MalformedInput as error:
+            raise InvalidInput(error.message, code=error.code) from None
         if not isinstance(data, dict):
             raise InvalidInput("the body is a JSON object", code="malformed_json")
         fields = {

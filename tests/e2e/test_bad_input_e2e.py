@@ -1,0 +1,44 @@
+"""Bad input through the local gateway on DynamoDB Local, where DynamoDB's own checks apply (moto does not
+make them): refused at the edge in the error shape, never passed on to a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.dynamodb_local import ApiClient, ApiResponse, MintMemberToken
+
+LONG_ID = "a" * 3000
+
+
+def refused(response: ApiResponse) -> tuple[int, str]:
+    assert 400 <= response.status < 500, (response.status, response.text)
+    error = response.json()["error"]
+    assert error["message"]
+    return response.status, error["code"]
+
+
+@pytest.fixture
+def member(api: ApiClient, member_token: MintMemberToken) -> str:
+    token, _ = member_token()
+    assert api.post("/members", json={}, token=token).status == 201
+    return token
+
+
+def test_multipart_without_a_boundary_is_415_through_the_gateway(api: ApiClient, member: str) -> None:
+    response = api.request(
+        "POST",
+        "/members/me/email",
+        body=b'--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nanna@example.com\r\n--x--\r\n',
+        token=member,
+        headers={"Content-Type": "multipart/form-data"},
+    )
+
+    assert refused(response) == (415, "unsupported_media_type")
+
+
+def test_json_nested_1000_deep_is_400_through_the_gateway(api: ApiClient, member: str) -> None:
+    response = api.request(
+        "POST", "/clicks", body=b"[" * 1000 + b"]" * 1000, token=member, headers={"Content-Type": "application/json"}
+    )
+
+    assert refused(response) == (400, "json_too_deep")

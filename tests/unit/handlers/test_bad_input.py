@@ -1,0 +1,225 @@
+"""Bad input from anyone, through the handlers with real API Gateway events on moto: always a 4xx with the
+contract's error shape (API.md, Conventions), never a 500.
+
+Bodies a route cannot read (wrong content type, not JSON, too deep, numbers Python will not read), numbers
+and times out of any sane range, over-long ids, crafted cursors and garbage member tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cashback.postbacks.networks.direct import sign
+from tests.fixtures.handlers import REPO, invoke, sample_event
+
+DIRECT_SECRET = "local-direct-secret"
+LONG_ID = "a" * 3000
+OLD_ORDER = (datetime.now(UTC) - timedelta(days=60)).date().isoformat()
+FAR_FUTURE = "9999-12-31T23:00:00-05:00"  # a real time, but past datetime's range once in UTC
+MULTIPART_BODY = '--x\r\nContent-Disposition: form-data; name="email"\r\n\r\nanna@example.com\r\n--x--\r\n'
+DEEP_JSON = "[" * 1000 + "]" * 1000
+LONG_INTEGER = '{"amount": ' + "1" * 5000 + "}"
+
+
+def _function(event_name: str) -> str:
+    context = event_name.split("-")[0]
+    return {"settlement": "settlement_start"}.get(context, context)
+
+
+def _events_with_a_body() -> list[str]:
+    names = []
+    for path in sorted((REPO / "events").glob("*.json")):
+        event = json.loads(path.read_text())
+        if "requestContext" in event and event.get("body"):
+            names.append(path.stem)
+    return names
+
+
+BODY_EVENTS = _events_with_a_body()
+# The direct postback reads its own body (its signature covers the raw bytes): its errors are 422s.
+READS_ITS_OWN_BODY = {"postbacks-direct"}
+
+
+@pytest.fixture(autouse=True)
+def environment(moto_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTBACK_SECRETS", json.dumps({"admitad": ["local-admitad-secret"], "direct": [DIRECT_SECRET]}))
+    monkeypatch.setenv("LINK_SIGNING_SECRET", "unit-tests-link-signing-key-0123456789abcdef")
+
+
+def with_body(event_name: str, body: str, content_type: str | None = "application/json") -> dict[str, Any]:
+    """The route's sample event with this body; a direct postback is signed as its partner would sign it."""
+    event = sample_event(event_name, body=body)
+    if content_type is None:
+        event["headers"].pop("content-type", None)
+    else:
+        event["headers"]["content-type"] = content_type
+    if event_name in READS_ITS_OWN_BODY:
+        now = int(time.time())
+        event["headers"]["x-signature"] = f"t={now},v1={sign(DIRECT_SECRET, now, body)}"
+    return event
+
+
+def refused(response: tuple[int, Any]) -> tuple[int, str]:
+    """(status, code) of a refusal, after checking it is a 4xx in the contract's error shape."""
+    status, body = response
+    assert 400 <= status < 500, (status, body)
+    assert isinstance(body, dict), body
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["code"], str)
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["code"]
+    assert body["error"]["message"]
+    return int(status), body["error"]["code"]
+
+
+def never_a_server_error(response: tuple[int, Any]) -> None:
+    status, body = response
+    assert status < 500, (status, body)
+    if status >= 400:
+        refused(response)
+
+
+def admitad(**changes: str) -> dict[str, Any]:
+    query = {**sample_event("postbacks-admitad")["queryStringParameters"], **changes}
+    return sample_event("postbacks-admitad", query=query)
+
+
+def direct(**changes: str) -> dict[str, Any]:
+    body = {**json.loads(sample_event("postbacks-direct")["body"]), **changes}
+    return with_body("postbacks-direct", json.dumps(body))
+
+
+# ------------------------------------------------------------------------------------------------ bodies
+
+
+def test_every_route_with_a_body_is_covered() -> None:
+    assert len(BODY_EVENTS) >= 16
+    assert {"members-enrol", "admin-partner-put", "postbacks-direct", "settlement-start"} <= set(BODY_EVENTS)
+
+
+@pytest.mark.parametrize("event_name", BODY_EVENTS)
+def test_multipart_without_a_boundary_is_415(event_name: str) -> None:
+    event = with_body(event_name, MULTIPART_BODY, "multipart/form-data")
+
+    expected = (422, "malformed_json") if event_name in READS_ITS_OWN_BODY else (415, "unsupported_media_type")
+    assert refused(invoke(_function(event_name), event)) == expected
+
+
+@pytest.mark.parametrize("event_name", sorted(set(BODY_EVENTS) - READS_ITS_OWN_BODY))
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "application/xml",
+        "image/png",
+    ],
+)
+def test_a_body_that_is_not_json_is_415_in_the_error_shape(event_name: str, content_type: str) -> None:
+    event = with_body(event_name, MULTIPART_BODY, content_type)
+
+    assert refused(invoke(_function(event_name), event)) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json", None]
+)
+def test_json_is_read_under_any_spelling_of_its_type(content_type: str | None) -> None:
+    body = sample_event("members-enrol")["body"]
+
+    status, member = invoke("members", with_body("members-enrol", body, content_type))
+
+    assert (status, member["email"]) == (201, "anna@example.com")
+
+
+def test_no_body_is_no_body_whatever_type_the_request_names() -> None:
+    event = with_body("members-enrol", "", "text/plain")
+    event.pop("body")
+
+    status, member = invoke("members", event)
+
+    assert (status, member["email"]) == (201, None)
+
+
+@pytest.mark.parametrize("event_name", BODY_EVENTS)
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (DEEP_JSON, "json_too_deep"),
+        ('{"a": ' * 40 + "1" + "}" * 40, "json_too_deep"),
+        (LONG_INTEGER, "number_too_long"),
+        ('{"amount": NaN}', "malformed_json"),
+        ('{"amount": -Infinity}', "malformed_json"),
+    ],
+    ids=["nested-1000", "nested-40", "integer-5000-digits", "nan", "infinity"],
+)
+def test_json_a_route_cannot_read_is_400(event_name: str, body: str, code: str) -> None:
+    status = 422 if event_name in READS_ITS_OWN_BODY else 400
+
+    assert refused(invoke(_function(event_name), with_body(event_name, body))) == (status, code)
+
+
+@pytest.mark.parametrize("event_name", sorted(set(BODY_EVENTS) - READS_ITS_OWN_BODY))
+@pytest.mark.parametrize(
+    "encoded", [base64.b64encode(b"\xff\xfe{}").decode(), "not base64!"], ids=["not-utf-8", "not-base64"]
+)
+def test_a_body_that_is_not_text_is_400(event_name: str, encoded: str) -> None:
+    event = with_body(event_name, "{}", content_type=None)
+    event["body"], event["isBase64Encoded"] = encoded, True
+
+    assert refused(invoke(_function(event_name), event)) == (400, "malformed_json")
+
+
+def test_a_postback_body_that_is_not_base64_is_400() -> None:
+    event = with_body("postbacks-direct", "{}")
+    event["body"], event["isBase64Encoded"] = "not base64!", True
+
+    assert refused(invoke("postbacks", event)) == (400, "malformed_json")
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50)
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+        max_leaves=12,
+    )
+
+
+def _with_one_field_changed(draw: st.DrawFn) -> tuple[str, str]:
+    event_name = draw(st.sampled_from(BODY_EVENTS))
+    body = json.loads(sample_event(event_name)["body"])
+    field = draw(st.sampled_from(sorted(body)))
+    body[field] = draw(_json_values())
+    return event_name, json.dumps(body)
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> tuple[str, str]:
+    """A route and a body: its own sample with one field set to any JSON value, or any JSON at all."""
+    if draw(st.booleans()):
+        return _with_one_field_changed(draw)
+    return draw(st.sampled_from(BODY_EVENTS)), json.dumps(draw(_json_values()))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route_and_body=_bodies())
+def test_any_json_body_on_any_route_is_never_a_server_error(route_and_body: tuple[str, str]) -> None:
+    event_name, body = route_and_body
+
+    never_a_server_error(invoke(_function(event_name), with_body(event_name, body)))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(event_name=st.sampled_from(BODY_EVENTS), content_type=st.text(max_size=60), text=st.text(max_size=200))
+def test_any_body_under_any_content_type_is_never_a_server_error(event_name: str, content_type: str, text: str) -> None:
+    never_a_server_error(invoke(_function(event_name), with_body(event_name, text, content_type)))
