@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,8 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cashback.bootstrap import Container
+from cashback.platform.config import Settings
+from cashback.platform.web.optional_member import CognitoVerifier
 from cashback.postbacks.networks.direct import sign
-from tests.fixtures.handlers import REPO, invoke, sample_event
+from local.secrets import EnvironmentSecrets
+from tests.fixtures.handlers import REPO, handler_module, invoke, sample_event
+from tests.fixtures.wiring import use_container
+from tests.unit.catalog.support import partner
 
 DIRECT_SECRET = "local-direct-secret"
 LONG_ID = "a" * 3000
@@ -223,3 +230,51 @@ def test_any_json_body_on_any_route_is_never_a_server_error(route_and_body: tupl
 @given(event_name=st.sampled_from(BODY_EVENTS), content_type=st.text(max_size=60), text=st.text(max_size=200))
 def test_any_body_under_any_content_type_is_never_a_server_error(event_name: str, content_type: str, text: str) -> None:
     never_a_server_error(invoke(_function(event_name), with_body(event_name, text, content_type)))
+
+
+# ----------------------------------------------------------------------------- the optional member token
+
+
+def _nested_json_token(depth: int) -> str:
+    segment = base64.urlsafe_b64encode(("[" * depth + "]" * depth).encode()).decode().rstrip("=")
+    return f"{segment}.{segment}.AAAA"
+
+
+@pytest.fixture
+def cognito_catalog() -> None:
+    """The catalog function wired as in AWS: member tokens are checked against a Cognito user pool."""
+    settings = Settings.from_environment(os.environ)
+    verifier = CognitoVerifier(
+        "eu-central-1", "eu-central-1_Example", "4k8example", fetch_keys=lambda url: {"keys": []}
+    )
+    container = Container(settings, secrets=EnvironmentSecrets(os.environ), member_tokens=verifier)
+    container.catalog.put_partner(partner("aliexpress"), actor="test")
+    use_container(handler_module("catalog"), container)
+
+
+@pytest.mark.usefixtures("cognito_catalog")
+@pytest.mark.parametrize("depth", [700, 2000])
+def test_a_bearer_token_of_nested_json_leaves_the_caller_anonymous(depth: int) -> None:
+    token = _nested_json_token(depth)
+    assert len(token) > 1000
+
+    status, page = invoke("catalog", sample_event("catalog-partners", headers={"authorization": f"Bearer {token}"}))
+
+    assert status == 200
+    assert [item.get("go_url") for item in page["items"]] == [None]
+
+
+@pytest.mark.usefixtures("cognito_catalog")
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    token=st.text(max_size=300)
+    | st.lists(_json_values().map(lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).decode()), max_size=4).map(
+        ".".join
+    )
+)
+def test_any_bearer_token_on_the_public_catalog_leaves_the_caller_anonymous(token: str) -> None:
+    for headers in ({"authorization": f"Bearer {token}"}, {"authorization": token}):
+        status, page = invoke("catalog", sample_event("catalog-partners", headers=headers))
+
+        assert status == 200
+        assert all(item.get("go_url") is None for item in page["items"])
