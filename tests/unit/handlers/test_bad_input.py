@@ -278,3 +278,33 @@ def test_any_bearer_token_on_the_public_catalog_leaves_the_caller_anonymous(toke
 
         assert status == 200
         assert all(item.get("go_url") is None for item in page["items"])
+
+
+# ----------------------------------------------------------------------------------------------- amounts
+
+
+@pytest.fixture
+def member_and_partner(container: Container) -> None:
+    invoke("members", sample_event("members-enrol"))
+    container.catalog.put_partner(partner("lamoda", name="Lamoda", accrual_days=30), actor="test")
+
+
+@pytest.mark.usefixtures("member_and_partner")
+@pytest.mark.parametrize("amount", ["1e27", "1e26", "1E+999999999", "12345678901234567e10"])
+def test_an_order_amount_needing_more_than_28_digits_is_422(amount: str) -> None:
+    body = {"partner_id": "lamoda", "order_id": "LM-1", "order_date": OLD_ORDER, "order_amount": amount}
+
+    assert refused(invoke("claims", sample_event("claims-file", body=body))) == (422, "invalid_amount")
+
+
+@pytest.mark.parametrize("price", ["1e27", "1E+999999999", "9" * 30])
+def test_a_certificate_price_needing_more_than_28_digits_is_422(price: str) -> None:
+    body = {**json.loads(sample_event("certificates-redeem")["body"]), "price": price}
+
+    assert refused(invoke("certificates", sample_event("certificates-redeem", body=body))) == (422, "invalid_amount")
+
+
+@pytest.mark.parametrize("amount", ["1e27", "1E+999999999", "1" * 100])
+def test_a_postback_amount_needing_more_than_28_digits_is_422(amount: str) -> None:
+    assert refused(invoke("postbacks", admitad(order_sum=amount))) == (422, "invalid_amount")
+    assert refused(invoke("postbacks", direct(amount=amount))) == (422, "invalid_amount")
