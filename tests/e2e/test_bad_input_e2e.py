@@ -3,6 +3,8 @@ make them): refused at the edge in the error shape, never passed on to a 500."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.fixtures.dynamodb_local import ApiClient, ApiResponse, MintMemberToken
@@ -22,6 +24,25 @@ def member(api: ApiClient, member_token: MintMemberToken) -> str:
     token, _ = member_token()
     assert api.post("/members", json={}, token=token).status == 201
     return token
+
+
+@pytest.mark.parametrize("field", ["subid", "action_id", "order_id"])
+def test_a_3000_character_id_on_a_postback_is_422(api: ApiClient, field: str) -> None:
+    query = {
+        "token": "local-admitad-secret",
+        "subid": "01JDK4Q8Z3N7V2XK9C5W6T1M0R",
+        "action_id": "e2e-long-ids",
+        "order_id": "A-1",
+        "order_sum": "1999.90",
+        "payment_sum": "140",
+        "currency": "RUB",
+        "status": "pending",
+        "time": str(int(time.time())),
+        field: LONG_ID,
+    }
+
+    # `token` is Admitad's own query parameter, not the client's bearer token.
+    assert refused(api.request("GET", "/postbacks/admitad", query=query)) == (422, "invalid_field")
 
 
 def test_multipart_without_a_boundary_is_415_through_the_gateway(api: ApiClient, member: str) -> None:

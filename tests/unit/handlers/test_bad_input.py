@@ -308,3 +308,57 @@ def test_a_certificate_price_needing_more_than_28_digits_is_422(price: str) -> N
 def test_a_postback_amount_needing_more_than_28_digits_is_422(amount: str) -> None:
     assert refused(invoke("postbacks", admitad(order_sum=amount))) == (422, "invalid_amount")
     assert refused(invoke("postbacks", direct(amount=amount))) == (422, "invalid_amount")
+
+
+# --------------------------------------------------------------------------------------------- postbacks
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "253402300799",  # 9999-12-31T23:59:59Z
+        "4102444800",  # 2100-01-01
+        str(int(time.time()) + 3 * 86400),
+        "9999-12-31T23:59:59+00:00",
+        FAR_FUTURE,
+        "0001-01-01T00:00:00+05:00",
+    ],
+)
+def test_a_postback_time_far_in_the_future_or_out_of_range_is_422(when: str) -> None:
+    assert refused(invoke("postbacks", admitad(time=when))) == (422, "invalid_time")
+    assert refused(invoke("postbacks", direct(occurred_at=when))) == (422, "invalid_time")
+
+
+def test_a_postback_time_a_little_ahead_of_our_clock_is_accepted() -> None:
+    status, receipt = invoke("postbacks", admitad(time=str(int(time.time()) + 600)))
+
+    assert (status, receipt["outcome"]) == (200, "kept_for_support")
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["t=" + "9" * 5000 + ",v1=ab", "t=" + "9" * 400 + ",v1=ab", "t=-1,v1=ab", "t=1e9,v1=ab", "t=\u00b2,v1=ab"],
+)
+def test_a_signature_time_no_clock_can_hold_is_401(signature: str) -> None:
+    event = sample_event("postbacks-direct", headers={"x-signature": signature})
+
+    assert refused(invoke("postbacks", event)) == (401, "invalid_credentials")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    field=st.sampled_from(["subid", "action_id", "order_id", "order_sum", "currency", "status", "time", "token"]),
+    value=st.text(max_size=100) | st.from_regex(r"\A[0-9]{1,40}\Z") | st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T.*"),
+)
+def test_any_admitad_field_is_never_a_server_error(field: str, value: str) -> None:
+    never_a_server_error(invoke("postbacks", admitad(**{field: value})))
+
+
+@pytest.mark.parametrize("field", ["subid", "action_id", "order_id", "order_sum", "currency", "status", "time"])
+def test_an_over_long_admitad_field_is_422(field: str) -> None:
+    assert refused(invoke("postbacks", admitad(**{field: LONG_ID}))) == (422, "invalid_field")
+
+
+@pytest.mark.parametrize("field", ["click_id", "order_id", "amount", "currency", "status", "occurred_at"])
+def test_an_over_long_direct_field_is_422(field: str) -> None:
+    assert refused(invoke("postbacks", direct(**{field: LONG_ID}))) == (422, "invalid_field")

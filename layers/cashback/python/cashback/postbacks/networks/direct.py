@@ -16,6 +16,7 @@ from cashback.postbacks.networks.base import PostbackRequest, parse_time, requir
 from cashback.postbacks.rules import Postback, PostbackStatus
 
 TOLERANCE_SECONDS = 300
+_MAX_TIMESTAMP_DIGITS = 12  # unix seconds for the next 30,000 years; longer is no time, and no float holds it
 _STATUSES = {
     "pending": PostbackStatus.PENDING,
     "approved": PostbackStatus.APPROVED,
@@ -32,7 +33,7 @@ def _signature_parts(header: str) -> tuple[int, list[str]]:
     signatures: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit() and len(value) <= _MAX_TIMESTAMP_DIGITS:
             timestamp = int(value)
         elif name == "v1" and value:
             signatures.append(value)
