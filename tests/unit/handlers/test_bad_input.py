@@ -362,3 +362,37 @@ def test_an_over_long_admitad_field_is_422(field: str) -> None:
 @pytest.mark.parametrize("field", ["click_id", "order_id", "amount", "currency", "status", "occurred_at"])
 def test_an_over_long_direct_field_is_422(field: str) -> None:
     assert refused(invoke("postbacks", direct(**{field: LONG_ID}))) == (422, "invalid_field")
+
+
+# --------------------------------------------------------------------------------------- times in bodies
+
+
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+@pytest.mark.parametrize("when", [FAR_FUTURE, "0001-01-01T00:00:00+05:00"])
+def test_a_window_edge_past_the_range_of_times_is_422(field: str, when: str, container: Container) -> None:
+    container.catalog.put_partner(partner("perekrestok"), actor="test")
+    promo = {**json.loads(sample_event("admin-promo-code")["body"]), field: when}
+    promotion = {**json.loads(sample_event("admin-partner-promotion")["body"]), field: when}
+
+    assert refused(invoke("admin", sample_event("admin-promo-code", body=promo)))[0] == 422
+    assert refused(invoke("admin", sample_event("admin-partner-promotion", body=promotion)))[0] == 422
+
+
+@pytest.mark.parametrize("month", ["0000-01", "0000-12"])
+def test_a_settlement_month_out_of_the_calendar_is_422(month: str) -> None:
+    event = sample_event("settlement-start", body={"month": month})
+
+    assert refused(invoke("settlement_start", event)) == (422, "invalid_month")
+
+
+def test_a_window_open_until_the_last_second_of_time_still_works(container: Container) -> None:
+    end_of_time = "9999-12-31T23:59:59Z"
+    container.catalog.put_partner(partner("perekrestok"), actor="test")
+    invoke("members", sample_event("members-enrol"))
+    promo = {**json.loads(sample_event("admin-promo-code")["body"]), "code": "FOREVER", "ends_at": end_of_time}
+    promotion = {**json.loads(sample_event("admin-partner-promotion")["body"]), "ends_at": end_of_time}
+
+    assert invoke("admin", sample_event("admin-promo-code", body=promo))[0] == 201
+    assert invoke("admin", sample_event("admin-partner-promotion", body=promotion))[0] == 201
+    assert invoke("members", sample_event("members-promo-code", body={"code": "FOREVER"}))[0] == 200
+    assert invoke("catalog", sample_event("catalog-partners"))[0] == 200
