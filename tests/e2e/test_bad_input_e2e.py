@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from cashback.platform.pagination import encode_cursor
 from tests.fixtures.dynamodb_local import ApiClient, ApiResponse, MintMemberToken
 
 LONG_ID = "a" * 3000
@@ -24,6 +25,34 @@ def member(api: ApiClient, member_token: MintMemberToken) -> str:
     token, _ = member_token()
     assert api.post("/members", json={}, token=token).status == 201
     return token
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "as_admin"),
+    [
+        ("/members/me/transactions", ("sk", "listed"), False),
+        ("/members/me/claims", ("pk", "sk", "listed"), False),
+        ("/admin/claims", ("pk", "sk", "listed"), True),
+        ("/certificates", ("sk",), False),
+        ("/partners", ("name", "id"), False),
+    ],
+)
+def test_a_cursor_with_empty_positions_is_422(
+    api: ApiClient, member: str, admin_token: str, path: str, fields: tuple[str, ...], as_admin: bool
+) -> None:
+    cursor = encode_cursor(dict.fromkeys(fields, ""))
+
+    response = api.get(path, token=admin_token if as_admin else member, cursor=cursor)
+
+    assert refused(response) == (422, "invalid_cursor")
+
+
+def test_a_cursor_of_another_status_is_422(api: ApiClient, member: str) -> None:
+    cursor = encode_cursor({"sk": "TXN#x", "status_listed": "accrued#2026-11-24T12:00:00+00:00"})
+
+    response = api.get("/members/me/transactions", token=member, status="pending", cursor=cursor)
+
+    assert refused(response) == (422, "invalid_cursor")
 
 
 @pytest.mark.parametrize("field", ["subid", "action_id", "order_id"])

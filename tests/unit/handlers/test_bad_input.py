@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from cashback.bootstrap import Container
 from cashback.platform.config import Settings
+from cashback.platform.pagination import encode_cursor
 from cashback.platform.web.optional_member import CognitoVerifier
 from cashback.postbacks.networks.direct import sign
 from local.secrets import EnvironmentSecrets
@@ -396,3 +397,53 @@ def test_a_window_open_until_the_last_second_of_time_still_works(container: Cont
     assert invoke("admin", sample_event("admin-partner-promotion", body=promotion))[0] == 201
     assert invoke("members", sample_event("members-promo-code", body={"code": "FOREVER"}))[0] == 200
     assert invoke("catalog", sample_event("catalog-partners"))[0] == 200
+
+
+# ----------------------------------------------------------------------------------------------- cursors
+
+LISTS = [
+    ("catalog-partners", ("name", "id")),
+    ("ledger-transactions", ("sk", "listed")),
+    ("certificates-list", ("sk",)),
+    ("claims-mine", ("pk", "sk", "listed")),
+    ("claims-queue", ("pk", "sk", "listed")),
+]
+
+
+@pytest.mark.parametrize(("event_name", "fields"), LISTS, ids=[name for name, _ in LISTS])
+def test_a_cursor_with_empty_positions_is_422(event_name: str, fields: tuple[str, ...]) -> None:
+    cursor = encode_cursor(dict.fromkeys(fields, ""))
+
+    refusal = refused(invoke(_function(event_name), sample_event(event_name, query={"cursor": cursor})))
+
+    assert refusal == (422, "invalid_cursor")
+
+
+@pytest.mark.parametrize(("event_name", "fields"), LISTS, ids=[name for name, _ in LISTS])
+def test_an_over_long_cursor_is_422(event_name: str, fields: tuple[str, ...]) -> None:
+    cursor = encode_cursor(dict.fromkeys(fields, "x" * 3000))
+
+    status, _ = refused(invoke(_function(event_name), sample_event(event_name, query={"cursor": cursor})))
+
+    assert status == 422
+
+
+def test_a_cursor_of_one_status_used_for_another_is_422() -> None:
+    cursor = encode_cursor({"sk": "TXN#x", "status_listed": "accrued#2026-11-24T12:00:00+00:00"})
+    event = sample_event("ledger-transactions", query={"status": "pending", "cursor": cursor})
+
+    assert refused(invoke("ledger", event)) == (422, "invalid_cursor")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    route=st.sampled_from(LISTS),
+    cursor=st.text(max_size=80)
+    | st.dictionaries(st.sampled_from(["sk", "pk", "listed", "status_listed", "name", "id"]), st.text(max_size=20)).map(
+        lambda position: encode_cursor(position)
+    ),
+)
+def test_any_cursor_is_never_a_server_error(route: tuple[str, tuple[str, ...]], cursor: str) -> None:
+    event_name, _ = route
+
+    never_a_server_error(invoke(_function(event_name), sample_event(event_name, query={"cursor": cursor})))
