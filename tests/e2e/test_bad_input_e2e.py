@@ -74,6 +74,21 @@ def test_a_3000_character_id_on_a_postback_is_422(api: ApiClient, field: str) ->
     assert refused(api.request("GET", "/postbacks/admitad", query=query)) == (422, "invalid_field")
 
 
+@pytest.mark.parametrize("path", [f"/partners/{LONG_ID}", f"/go/{LONG_ID}"])
+def test_a_3000_character_partner_id_is_an_unknown_partner(api: ApiClient, path: str) -> None:
+    assert refused(api.get(path)) == (404, "partner_not_found")
+
+
+def test_a_3000_character_partner_id_is_refused_to_the_back_office(api: ApiClient, admin_token: str) -> None:
+    promotion = {"rate_percent": "20", "starts_at": "2026-11-27T00:00:00+03:00", "ends_at": "2026-12-01T00:00:00+03:00"}
+
+    created = api.put(f"/admin/partners/{LONG_ID}", json={}, token=admin_token)
+    promoted = api.post(f"/admin/partners/{LONG_ID}/promotions", json=promotion, token=admin_token)
+
+    assert refused(created)[0] == 422
+    assert refused(promoted) == (404, "partner_not_found")
+
+
 def test_multipart_without_a_boundary_is_415_through_the_gateway(api: ApiClient, member: str) -> None:
     response = api.request(
         "POST",

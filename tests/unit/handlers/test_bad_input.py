@@ -447,3 +447,62 @@ def test_any_cursor_is_never_a_server_error(route: tuple[str, tuple[str, ...]], 
     event_name, _ = route
 
     never_a_server_error(invoke(_function(event_name), sample_event(event_name, query={"cursor": cursor})))
+
+
+# ------------------------------------------------------------------------------------------ ids in paths
+
+
+def _at_path(event_name: str, parameter: str, value: str) -> dict[str, Any]:
+    event = sample_event(event_name)
+    path = event["routeKey"].split(" ", 1)[1].replace(f"{{{parameter}}}", value)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["pathParameters"] = {parameter: value}
+    return event
+
+
+@pytest.mark.parametrize(
+    ("event_name", "parameter", "status"),
+    [
+        ("catalog-partner", "partner_id", 404),  # no partner has such an id (API.md: an unknown partner 404)
+        ("clicks-go", "partner_id", 404),
+        ("admin-partner-promotion", "partner_id", 404),
+        ("admin-partner-put", "partner_id", 422),  # a new partner's id must be a slug
+        ("claims-resolve", "claim_id", 422),
+        ("settlement-report", "month", 422),
+        ("postbacks-admitad", "network", 404),  # an unknown network
+        ("postbacks-direct", "network", 404),
+    ],
+)
+def test_a_3000_character_id_in_a_path_is_refused(event_name: str, parameter: str, status: int) -> None:
+    assert refused(invoke(_function(event_name), _at_path(event_name, parameter, LONG_ID)))[0] == status
+
+
+# ----------------------------------------------------------------------------------- headers and queries
+
+
+def _http_events() -> list[str]:
+    return [
+        path.stem
+        for path in sorted((REPO / "events").glob("*.json"))
+        if "requestContext" in json.loads(path.read_text()) and not path.stem.startswith("docs-")
+    ]
+
+
+HEADERS = ["authorization", "content-type", "idempotency-key", "x-signature", "x-partner-id", "x-forwarded-proto"]
+QUERY = ["limit", "cursor", "q", "category", "status", "t", "token", "subid", "time", "order_sum", "tariff_id"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    event_name=st.sampled_from(_http_events()),
+    headers=st.dictionaries(st.sampled_from(HEADERS), st.text(max_size=80), max_size=3),
+    query=st.dictionaries(st.sampled_from(QUERY), st.text(max_size=80), max_size=3),
+)
+def test_any_header_or_query_value_is_never_a_server_error(
+    event_name: str, headers: dict[str, str], query: dict[str, str]
+) -> None:
+    event = sample_event(event_name, headers=headers)
+    if query:
+        event["queryStringParameters"] = {**(event.get("queryStringParameters") or {}), **query}
+
+    never_a_server_error(invoke(_function(event_name), event))
