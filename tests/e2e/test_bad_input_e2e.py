@@ -107,3 +107,10 @@ def test_json_nested_1000_deep_is_400_through_the_gateway(api: ApiClient, member
     )
 
     assert refused(response) == (400, "json_too_deep")
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b'{"phone": ' + b"1" * 5000 + b"}"])
+def test_a_local_route_refuses_json_it_cannot_read_with_400(api: ApiClient, body: bytes) -> None:
+    response = api.request("POST", "/_local/token", body=body, headers={"Content-Type": "application/json"})
+
+    assert refused(response) == (400, "invalid_json")
