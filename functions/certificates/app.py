@@ -43,7 +43,8 @@ def issue_certificate(
 @app.get("/certificates", summary="The caller's certificates, codes masked", tags=["certificates"])
 @tracer.capture_method
 def list_certificates(
-    limit: Annotated[int | None, Query(ge=1, le=200)] = None, cursor: Annotated[str | None, Query()] = None
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> CertificatePage:
     page = container.certificates.list_certificates(member_identity(app.current_event).sub, limit=limit, cursor=cursor)
     return CertificatePage(items=[CertificateOut.of(c) for c in page.items], next_cursor=page.next_cursor)

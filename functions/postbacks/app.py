@@ -1,8 +1,6 @@
 """Partner postbacks: one endpoint per network, authenticated per network, answered 200 for repeats
 and for postbacks kept for support, so that networks stop retrying."""
 
-import base64
-
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -11,6 +9,7 @@ from pydantic import BaseModel, Field
 from cashback.bootstrap import Container
 from cashback.platform.errors import TooLarge
 from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.web.body import body_text
 from cashback.platform.web.resolver import make_resolver
 from cashback.postbacks.networks import PostbackRequest
 
@@ -29,9 +28,7 @@ class PostbackReceipt(BaseModel):
 
 def _request() -> PostbackRequest:
     event = app.current_event
-    body = event.body or ""
-    if event.is_base64_encoded:
-        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    body = body_text(event, errors="replace")  # as the network sent it: its adapter checks and parses it
     if len(body.encode()) > MAX_BODY_BYTES:
         raise TooLarge("a postback is at most 16 KB")
     return PostbackRequest(

@@ -37,7 +37,7 @@ SWAGGER_PAGE = f"""<!doctype html>
 def _json_object(body: bytes) -> tuple[dict[str, Any] | None, Response | None]:
     try:
         parsed = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested ~1,000 deep
         return None, api_error(400, "invalid_json", "the body is not valid JSON")
     if not isinstance(parsed, dict):
         return None, api_error(400, "invalid_json", "the body must be a JSON object")

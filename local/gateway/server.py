@@ -1,6 +1,6 @@
-"""The gateway's HTTP server: `LocalGateway` reads each request, refusing a body over API Gateway's 10 MB,
-hands `/_local/...` to the local routes and everything else to route, authorizer and function in turn,
-and writes the response back.
+"""The gateway's HTTP server: `LocalGateway` reads each request, whatever its method, refusing a body over
+API Gateway's 10 MB, hands `/_local/...` to the local routes and everything else to route, authorizer and
+function in turn, and writes the response back.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -102,7 +102,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length > 0 else b""
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        # Every method is served, TRACE and PROPFIND included: one that no route has is API Gateway's 404,
+        # where the standard library would answer 501 with an HTML page.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # _serve logs one line per request instead

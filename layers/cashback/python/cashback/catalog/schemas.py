@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from cashback.catalog.rules import MAX_ACCRUAL_DAYS, Category, GoodsRate, Network, Offer, Partner, Promotion
 from cashback.ledger.money import parse_rate_percent
+from cashback.platform.times import Instant
 
 RateText = Field(min_length=1, max_length=12, description='A percent as a decimal string, e.g. "7" or "4.5".')
 
@@ -151,8 +152,8 @@ class PromotionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rate_percent: StrictStr = RateText
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
     @property
     def rate(self) -> Decimal:

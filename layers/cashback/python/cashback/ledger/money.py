@@ -1,6 +1,7 @@
 """Exact money: bonuses are whole ints, purchase amounts Decimal roubles, rates Decimal percents.
 
-Every conversion to bonuses rounds down, in the operator's favour. No float is ever accepted.
+Every conversion to bonuses rounds down, in the operator's favour. No float is ever accepted, and no
+amount that needs more digits in kopecks than decimal's context holds: it could not be held exactly.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ Bonus = int
 
 _KOPECK = Decimal("0.01")
 _HUNDRED = Decimal(100)
+MAX_DIGITS = 28  # the precision of decimal's default context, which every calculation here uses
+
+
+def _shown(text: str) -> str:
+    """The caller's text as a message quotes it: whole when short, else its start."""
+    return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
 def _decimal(text: str, what: str, example: str, code: str) -> Decimal:
@@ -21,25 +28,29 @@ def _decimal(text: str, what: str, example: str, code: str) -> Decimal:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        raise InvalidInput(f"{text!r} is not {what}", code=code) from None
+        raise InvalidInput(f"{_shown(text)} is not {what}", code=code) from None
     if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"{text!r} is not a positive {what}", code=code)
+        raise InvalidInput(f"{_shown(text)} is not a positive {what}", code=code)
     return value
 
 
 def parse_amount(text: str) -> Decimal:
-    """A purchase amount: a positive decimal string with at most two decimals ("1999.90")."""
+    """A purchase amount: a positive decimal string with at most two decimals ("1999.90"), in kopecks at
+    most 28 digits long."""
     amount = _decimal(text, "an amount", "1999.90", "invalid_amount")
-    if amount != amount.quantize(_KOPECK):
-        raise InvalidInput(f"{text!r} has more than two decimals", code="invalid_amount")
-    return amount.quantize(_KOPECK)
+    if amount.adjusted() + 1 + 2 > MAX_DIGITS:  # its whole roubles and two decimals
+        raise InvalidInput(f"{_shown(text)} is more than an amount can be", code="invalid_amount")
+    in_kopecks = amount.quantize(_KOPECK)
+    if amount != in_kopecks:
+        raise InvalidInput(f"{_shown(text)} has more than two decimals", code="invalid_amount")
+    return in_kopecks
 
 
 def parse_rate_percent(text: str) -> Decimal:
     """A cashback rate in percent, 0 < rate <= 100, as a decimal string ("7", "4.5")."""
     rate = _decimal(text, "a rate", "7.5", "invalid_rate")
     if rate > _HUNDRED:
-        raise InvalidInput(f"{text!r} is not a rate between 0 and 100 percent", code="invalid_rate")
+        raise InvalidInput(f"{_shown(text)} is not a rate between 0 and 100 percent", code="invalid_rate")
     return rate
 
 

@@ -27,7 +27,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from cashback.ledger.rules import Balances, Command, Decision, Kind, Source, Status, Transaction, decide
 from cashback.platform import dynamodb as tables
 from cashback.platform.errors import Conflict
-from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
+from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor, invalid_cursor
 from cashback.settlement.rules import shard_of
 
 ACCOUNT_SK = "ACCOUNT"
@@ -439,6 +439,8 @@ class Ledger:
             )
         else:
             position = decode_cursor(cursor, ("sk", "status_listed"))
+            if position is not None and not position["status_listed"].startswith(f"{status.value}#"):
+                raise invalid_cursor()  # another status's position: outside this query
             query = TransactionModel.by_status.query(
                 pk,
                 TransactionModel.status_listed.startswith(f"{status.value}#"),

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from cashback.members.promo_codes import PromoCode
+from cashback.platform.times import Instant
 
 
 class NewPromoCode(BaseModel):
@@ -12,8 +13,8 @@ class NewPromoCode(BaseModel):
 
     code: str = Field(min_length=3, max_length=32)
     bonus: StrictInt = Field(gt=0, le=100_000)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     max_uses: StrictInt = Field(ge=1, le=100_000_000)
 
 

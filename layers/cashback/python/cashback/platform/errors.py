@@ -56,3 +56,15 @@ class InsufficientBalance(Conflict):
 class TooLarge(DomainError):
     status = 413
     code = "too_large"
+
+
+class MalformedInput(DomainError):
+    """Input that cannot be read at all (not JSON, nested too deep, a number no one can hold): 400."""
+
+    status = 400
+    code = "malformed_json"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"

@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from cashback.platform.errors import InvalidInput
+from cashback.platform.errors import InvalidInput, MalformedInput
+from cashback.platform.json_text import parse_json
 
 T = TypeVar("T")
 
@@ -30,20 +31,24 @@ def encode_cursor(position: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+def invalid_cursor() -> InvalidInput:
+    return InvalidInput("the cursor is not one this service gave out", code="invalid_cursor")
+
+
 def decode_cursor(cursor: str | None, fields: tuple[str, ...]) -> dict[str, str] | None:
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this service gave out", code="invalid_cursor") from None
+        position = parse_json(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, MalformedInput):
+        raise invalid_cursor() from None
     if (
         not isinstance(position, dict)
         or set(position) != set(fields)
-        or not all(isinstance(v, str) for v in position.values())
+        or not all(isinstance(v, str) and v for v in position.values())  # a key is never an empty string
     ):
-        raise InvalidInput("the cursor is not one this service gave out", code="invalid_cursor")
+        raise invalid_cursor()
     return position
 
 

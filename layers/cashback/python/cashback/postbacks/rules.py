@@ -20,6 +20,11 @@ from enum import StrEnum
 from cashback.clicks.rules import Click
 from cashback.ledger.money import cashback, format_amount
 from cashback.ledger.rules import Accrue, Command, Kind, RecordPending, Reject, Reprice, Source, Status, Transaction
+from cashback.platform.errors import InvalidInput
+
+# A network's clock may run ahead of ours, or call a local time UTC; a purchase further ahead than this has
+# not happened yet (and the dates derived from it, up to the balance's calendar, could leave datetime's range).
+MAX_TIME_AHEAD = timedelta(days=1)
 
 
 class PostbackStatus(StrEnum):
@@ -46,6 +51,11 @@ class Postback:
     @property
     def key(self) -> str:
         return f"{self.network}:{self.conversion_id}"
+
+
+def check_time(postback: Postback, now: datetime) -> None:
+    if postback.occurred_at > now + MAX_TIME_AHEAD:
+        raise InvalidInput("the postback's time is in the future", code="invalid_time")
 
 
 def transaction_id(postback: Postback) -> str:

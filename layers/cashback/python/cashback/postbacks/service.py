@@ -17,7 +17,7 @@ from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Accrue, Status
 from cashback.platform.errors import NotFound
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
-from cashback.postbacks.rules import Postback, commands, transaction_id
+from cashback.postbacks.rules import Postback, check_time, commands, transaction_id
 
 CURRENCY = "RUB"
 
@@ -77,8 +77,10 @@ class PostbackService:
         adapter = ADAPTERS.get(network)
         if adapter is None:
             raise NotFound(f"there is no network {network!r}", code="unknown_network")
-        adapter.authenticate(request, self._credentials.for_network(network), now or datetime.now(UTC))
+        at = now or datetime.now(UTC)
+        adapter.authenticate(request, self._credentials.for_network(network), at)
         postback = adapter.parse(request)
+        check_time(postback, at)
 
         click = self._clicks.find_click(postback.click_id)
         problem = _unusable(postback, click)

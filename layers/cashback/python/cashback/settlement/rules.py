@@ -72,9 +72,13 @@ def check_month(month: str, now: datetime) -> str:
         first = now.astimezone(MOSCOW).date().replace(day=1)
         return (first - timedelta(days=1)).strftime("%Y-%m")
     found = _MONTH.match(month or "")
-    if not found:
+    try:
+        first_day = date(int(found.group(1)), int(found.group(2)), 1) if found else None
+    except ValueError:  # year 0000
+        first_day = None
+    if first_day is None:
         raise InvalidInput('month is "YYYY-MM"', code="invalid_month")
-    if date(int(found.group(1)), int(found.group(2)), 1) >= now.astimezone(MOSCOW).date().replace(day=1):
+    if first_day >= now.astimezone(MOSCOW).date().replace(day=1):
         raise InvalidInput("that month is not over yet", code="invalid_month")
     return month
 

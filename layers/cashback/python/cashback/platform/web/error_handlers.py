@@ -1,5 +1,6 @@
 """Every failure leaves as `{"error": {"code", "message"}}`: domain errors with their own status and code,
-invalid input as 422, anything unexpected as a logged 500 that tells the caller nothing internal.
+invalid input as 422, a body the route cannot read as 400 or 415, anything unexpected as a logged 500
+that tells the caller nothing internal.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import ValidationError
 
 from cashback.platform.errors import DomainError
@@ -47,6 +51,12 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     def invalid_model(error: ValidationError) -> Response:
         message, details = _describe(error.errors())
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", message, details)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_media_type(error: RequestUnsupportedContentType) -> Response:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "the body must be application/json"
+        )
 
     @app.exception_handler(json.JSONDecodeError)
     def malformed_json(error: json.JSONDecodeError) -> Response:

@@ -24,6 +24,9 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+from cashback.platform.errors import MalformedInput
+from cashback.platform.json_text import parse_json
+
 JWKS_REFRESH_SECONDS = 300
 MIN_RSA_BITS = 2048
 # DER prefix of DigestInfo for SHA-256 (RFC 8017, 9.2 note 1).
@@ -51,12 +54,14 @@ def _unb64(text: str) -> bytes:
 
 
 def _parse(token: str) -> _Jwt | None:
+    """The token's parts, or None for anything that is not a JWT: its JSON is read as untrusted JSON (an
+    anonymous caller can send a token nested 1,000 deep)."""
     try:
         header, payload, signature = token.split(".")
         parsed = _Jwt(
-            json.loads(_unb64(header)), json.loads(_unb64(payload)), f"{header}.{payload}".encode(), _unb64(signature)
+            parse_json(_unb64(header)), parse_json(_unb64(payload)), f"{header}.{payload}".encode(), _unb64(signature)
         )
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, MalformedInput):
         return None
     return parsed if isinstance(parsed.header, dict) and isinstance(parsed.claims, dict) else None
 

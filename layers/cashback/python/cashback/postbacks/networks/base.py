@@ -9,6 +9,9 @@ from typing import Protocol
 from cashback.platform.errors import InvalidInput, Unauthorized
 from cashback.postbacks.rules import Postback
 
+# Ids, codes and statuses from a network are short; anything longer is not one (and would not fit a key).
+MAX_FIELD_LENGTH = 128
+
 
 @dataclass(frozen=True)
 class PostbackRequest:
@@ -41,21 +44,25 @@ def matches_any(given: str, secrets: Sequence[str]) -> bool:
 def require(value: str | None, name: str) -> str:
     if value is None or not str(value).strip():
         raise InvalidInput(f"{name} is required", code="missing_field")
-    return str(value).strip()
+    text = str(value).strip()
+    if len(text) > MAX_FIELD_LENGTH:
+        raise InvalidInput(f"{name} is at most {MAX_FIELD_LENGTH} characters", code="invalid_field")
+    return text
 
 
 def parse_time(value: str, name: str) -> datetime:
-    """Unix seconds or ISO 8601 with an offset; naive times are refused rather than guessed."""
+    """Unix seconds or ISO 8601 with an offset; naive times are refused rather than guessed, and so is any
+    time that has no UTC equivalent (the ends of datetime's range)."""
     text = value.strip()
     try:
         if text.isdigit():
             return datetime.fromtimestamp(int(text), tz=UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise InvalidInput(f"{name} needs an offset", code="invalid_time")
+        return parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         raise InvalidInput(f"{name} is not a time", code="invalid_time") from None
-    if parsed.tzinfo is None:
-        raise InvalidInput(f"{name} needs an offset", code="invalid_time")
-    return parsed.astimezone(UTC)
 
 
 def unauthorized() -> Unauthorized:

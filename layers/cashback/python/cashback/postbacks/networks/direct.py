@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from cashback.ledger.money import parse_amount
-from cashback.platform.errors import InvalidInput, Unauthorized
+from cashback.platform.errors import InvalidInput, MalformedInput, Unauthorized
+from cashback.platform.json_text import parse_json
 from cashback.postbacks.networks.base import PostbackRequest, parse_time, require, unauthorized
 from cashback.postbacks.rules import Postback, PostbackStatus
 
 TOLERANCE_SECONDS = 300
+_MAX_TIMESTAMP_DIGITS = 12  # unix seconds for the next 30,000 years; longer is no time, and no float holds it
 _STATUSES = {
     "pending": PostbackStatus.PENDING,
     "approved": PostbackStatus.APPROVED,
@@ -32,7 +33,7 @@ def _signature_parts(header: str) -> tuple[int, list[str]]:
     signatures: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit() and len(value) <= _MAX_TIMESTAMP_DIGITS:
             timestamp = int(value)
         elif name == "v1" and value:
             signatures.append(value)
@@ -58,9 +59,9 @@ class Direct:
 
     def parse(self, request: PostbackRequest) -> Postback:
         try:
-            data = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InvalidInput("the body is not JSON", code="malformed_json") from None
+            data = parse_json(request.body)
+        except MalformedInput as error:
+            raise InvalidInput(error.message, code=error.code) from None
         if not isinstance(data, dict):
             raise InvalidInput("the body is a JSON object", code="malformed_json")
         fields = {
