@@ -19,6 +19,15 @@ VENV_STAMP := $(VENV)/.installed-$(APP_PYTHON_VERSION)
 UV := $(VENV)/bin/uv
 SAM := $(SAM_VENV)/bin/sam
 UV_VERSION := 0.13.9
+# The layer's transitive set, resolved for Lambda's python3.13 on arm64 (template.yaml) with hashes. An
+# existing lock's versions are kept where they still fit: `make lock LOCK_FLAGS=--upgrade` moves them on.
+LAYER_REQUIREMENTS := layers/cashback/requirements.txt
+LAYER_LOCK := layers/cashback/requirements.lock
+LOCK_FLAGS ?=
+# SAM CLI's venv lends its uv (the same pinned version): the application's venv installs from the lock, so
+# it cannot be the one that makes it.
+LOCK_COMPILE = $(SAM_VENV)/bin/uv pip compile --quiet --python-version 3.13 --python-platform aarch64-manylinux2014 \
+	--generate-hashes --custom-compile-command "make lock" $(LOCK_FLAGS) $(LAYER_REQUIREMENTS)
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-central-1
@@ -26,7 +35,7 @@ export AWS_DEFAULT_REGION ?= eu-central-1
 export UV_COMPILE_BYTECODE := 1
 export PYTHONPATH := $(CURDIR)/layers/cashback/python:$(CURDIR)
 
-.PHONY: help interpreter install compile run test lint format typecheck validate build unit integration e2e bench openapi reconcile clean
+.PHONY: help interpreter install lock lock-check compile run test lint format typecheck validate build unit integration e2e bench openapi reconcile clean
 
 help:
 	@echo "make run      serve the platform on http://127.0.0.1:$(PORT) (DynamoDB Local + local gateway)"
@@ -36,12 +45,25 @@ help:
 
 # Made afresh whenever the interpreter or a pin changes, so that a dropped dependency leaves the venv too
 # (uv's cache makes that quick).
-$(VENV_STAMP): requirements/dev.txt layers/cashback/requirements.txt
+$(VENV_STAMP): requirements/dev.txt $(LAYER_REQUIREMENTS) $(LAYER_LOCK)
 	rm -rf $(VENV)
 	$(APP_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
-	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements/dev.txt
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements/dev.txt || \
+		{ echo "Installing failed. After changing $(LAYER_REQUIREMENTS), run make lock." >&2; exit 1; }
 	touch $@
+
+lock: $(SAM_VENV)/.installed
+	$(LOCK_COMPILE) -o $(LAYER_LOCK)
+
+# Fails when requirements.txt and the lock drift apart: resolves again into a copy of the lock (so its
+# versions are preferred and only a changed requirement moves anything) and compares.
+lock-check: $(SAM_VENV)/.installed
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cp $(LAYER_LOCK) "$$tmp/requirements.lock" && \
+	$(LOCK_COMPILE) -o "$$tmp/requirements.lock" && \
+	if ! diff -u $(LAYER_LOCK) "$$tmp/requirements.lock"; then \
+		echo "$(LAYER_LOCK) does not match $(LAYER_REQUIREMENTS): run make lock" >&2; exit 1; \
+	fi
 
 # Which interpreter the tests run on, said at the start of every run.
 interpreter:
@@ -68,7 +90,8 @@ run: interpreter $(VENV_STAMP) compile
 	$(PY) -m local.run --port $(PORT)
 
 # lint-imports checks the layer's import boundaries: the contracts in pyproject.toml [tool.importlinter].
-lint: $(VENV_STAMP)
+# lock-check: the layer's lock matches its requirements.
+lint: $(VENV_STAMP) lock-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo --cache-dir .cache/import-linter
