@@ -63,7 +63,7 @@ lock-check: $(SAM_VENV)/.installed
 	$(LOCK_COMPILE) -o "$$tmp/requirements.lock" && \
 	if ! diff -u $(LAYER_LOCK) "$$tmp/requirements.lock"; then \
 		echo "$(LAYER_LOCK) does not match $(LAYER_REQUIREMENTS): run make lock" >&2; exit 1; \
-	fi
+	fi && echo "$(LAYER_LOCK) matches $(LAYER_REQUIREMENTS)"
 
 # Which interpreter the tests run on, said at the start of every run.
 interpreter:
