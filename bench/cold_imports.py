@@ -25,7 +25,6 @@ def _once(code: str, cwd: Path, environ: Mapping[str, str]) -> float:  # not mon
         **environ,
         "PYTHONPATH": f"{REPO / 'layers' / 'cashback' / 'python'}:{cwd}",
         "AWS_DEFAULT_REGION": "eu-central-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     out = subprocess.run(
         [sys.executable, "-c", PROBE.format(code=code)], cwd=cwd, env=env, capture_output=True, text=True, check=False

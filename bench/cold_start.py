@@ -252,7 +252,6 @@ def measure(repeats: int = 5) -> list[ColdStartFigure]:
         "PYTHONPATH": f"{REPO / 'layers' / 'cashback' / 'python'}:{REPO}",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "POWERTOOLS_TRACE_DISABLED": "true",  # as in the cold-import figure
     }
     seeding = local_container({**os.environ, **host.environment, **probe_environment})
     cases = _seed(seeding, repeats + 1, datetime.now(UTC))

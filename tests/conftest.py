@@ -19,7 +19,6 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "POWERTOOLS_SERVICE_NAME": "cashback-tests",
         "POWERTOOLS_METRICS_NAMESPACE": "CashbackTests",
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
         "POWERTOOLS_LOG_LEVEL": "WARNING",

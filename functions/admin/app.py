@@ -13,7 +13,7 @@ from cashback.bootstrap import Container
 from cashback.ledger.schemas import AdjustmentOut, AdjustmentRequest, TransactionOut
 from cashback.members.promo_code_schemas import NewPromoCode, PromoCodeOut
 from cashback.members.promo_codes import PromoCode, normalise_code
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.identity import operator_identity
 from cashback.platform.web.resolver import make_resolver
 
@@ -24,7 +24,6 @@ app.include_router(catalog_router)
 
 
 @app.post("/admin/adjustments", summary="Credit or debit a member by hand, with a reason", tags=["admin"])
-@tracer.capture_method
 def adjust(
     request: Annotated[AdjustmentRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key", max_length=128)] = None,
@@ -47,7 +46,6 @@ def adjust(
 
 
 @app.post("/admin/promo-codes", summary="Create a promo code", tags=["admin"])
-@tracer.capture_method
 def create_promo_code(request: Annotated[NewPromoCode, Body()]) -> tuple[PromoCodeOut, int]:
     promo = PromoCode(
         code=normalise_code(request.code),
@@ -61,7 +59,6 @@ def create_promo_code(request: Annotated[NewPromoCode, Body()]) -> tuple[PromoCo
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     app.append_context(container=container)  # the catalog routes' router reads it there

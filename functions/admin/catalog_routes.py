@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from cashback.catalog.rules import check_partner_id
 from cashback.catalog.schemas import AdminPartnerOut, PartnerRequest, PromotionCreated, PromotionRequest
 from cashback.catalog.service import CatalogService
-from cashback.platform.observability import tracer
 from cashback.platform.web.identity import operator_identity
 
 router = Router()
@@ -28,7 +27,6 @@ def _catalog() -> CatalogService:
 
 
 @router.put("/admin/partners/<partner_id>", summary="Create or replace a partner", tags=["admin"])
-@tracer.capture_method
 def put_partner(partner_id: str, request: Annotated[PartnerRequest, Body()]) -> tuple[AdminPartnerOut, int]:
     actor = operator_identity(_event())
     partner, created = _catalog().put_partner(request.to_domain(check_partner_id(partner_id)), actor=actor)
@@ -38,7 +36,6 @@ def put_partner(partner_id: str, request: Annotated[PartnerRequest, Body()]) -> 
 @router.post(
     "/admin/partners/<partner_id>/promotions", summary="Raise a partner's rate for a time window", tags=["admin"]
 )
-@tracer.capture_method
 def add_promotion(partner_id: str, request: Annotated[PromotionRequest, Body()]) -> tuple[PromotionCreated, int]:
     actor = operator_identity(_event())
     promotion = _catalog().add_promotion(partner_id, request.rate, request.starts_at, request.ends_at, actor=actor)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cashback.bootstrap import Container
 from cashback.catalog.rules import Category, Offer
 from cashback.catalog.schemas import CategoryList, PartnerOut, PartnerPage
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.optional_member import optional_member_id
 from cashback.platform.web.resolver import make_resolver
 
@@ -29,13 +29,11 @@ def _with_links(offers: list[Offer]) -> list[PartnerOut]:
 
 
 @app.get("/categories", summary="The catalog's categories", tags=["catalog"])
-@tracer.capture_method
 def categories() -> CategoryList:
     return CategoryList.of(container.catalog.categories())
 
 
 @app.get("/partners", summary="Active partners by name; filter by category, search by name", tags=["catalog"])
-@tracer.capture_method
 def partners(
     category: Annotated[Category | None, Query()] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
@@ -47,14 +45,12 @@ def partners(
 
 
 @app.get("/partners/<partner_id>", summary="One partner, with its full conditions", tags=["catalog"])
-@tracer.capture_method
 def partner(partner_id: str) -> PartnerOut:
     [out] = _with_links([container.catalog.offer(partner_id)])
     return out
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

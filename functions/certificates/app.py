@@ -16,7 +16,7 @@ from cashback.certificates.schemas import (
     RedeemRequest,
     RedemptionOut,
 )
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.identity import member_identity, operator_identity
 from cashback.platform.web.resolver import make_resolver
 
@@ -26,7 +26,6 @@ container = Container.from_environment()
 
 
 @app.post("/certificates", summary="Buy a smartphone certificate with bonuses", tags=["certificates"])
-@tracer.capture_method
 def issue_certificate(
     request: Annotated[CertificateRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
@@ -41,7 +40,6 @@ def issue_certificate(
 
 
 @app.get("/certificates", summary="The caller's certificates, codes masked", tags=["certificates"])
-@tracer.capture_method
 def list_certificates(
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -51,7 +49,6 @@ def list_certificates(
 
 
 @app.post("/certificates/redeem", summary="Redeem a certificate at a store terminal", tags=["certificates"])
-@tracer.capture_method
 def redeem_certificate(request: Annotated[RedeemRequest, Body()]) -> RedemptionOut:
     redemption = container.certificates.redeem_certificate(
         request.code,
@@ -66,7 +63,6 @@ def redeem_certificate(request: Annotated[RedeemRequest, Body()]) -> RedemptionO
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cashback.bootstrap import Container
 from cashback.claims.rules import ClaimState
 from cashback.claims.schemas import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.identity import member_identity, operator_identity
 from cashback.platform.web.resolver import make_resolver
 
@@ -21,7 +21,6 @@ container = Container.from_environment()
 
 
 @app.post("/members/me/claims", summary="Claim cashback that did not come", tags=["claims"])
-@tracer.capture_method
 def file_claim(request: Annotated[NewClaim, Body()]) -> tuple[ClaimOut, int]:
     claim = container.claims.file_claim(
         member_identity(app.current_event).sub,
@@ -34,7 +33,6 @@ def file_claim(request: Annotated[NewClaim, Body()]) -> tuple[ClaimOut, int]:
 
 
 @app.get("/members/me/claims", summary="The caller's claims and their state", tags=["claims"])
-@tracer.capture_method
 def my_claims(
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
@@ -44,7 +42,6 @@ def my_claims(
 
 
 @app.get("/admin/claims", summary="Support's queue: claims and kept postbacks", tags=["admin"])
-@tracer.capture_method
 def queue(
     status: Annotated[ClaimState, Query()] = ClaimState.OPEN,
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,
@@ -55,7 +52,6 @@ def queue(
 
 
 @app.post("/admin/claims/<claim_id>/resolve", summary="Resolve a claim, with a reason", tags=["admin"])
-@tracer.capture_method
 def resolve(claim_id: Annotated[str, Path(max_length=64)], request: Annotated[ResolveRequest, Body()]) -> ClaimOut:
     claim = container.claims.resolve(
         claim_id,
@@ -69,7 +65,6 @@ def resolve(claim_id: Annotated[str, Path(max_length=64)], request: Annotated[Re
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

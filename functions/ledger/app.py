@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cashback.bootstrap import Container
 from cashback.ledger.rules import Status
 from cashback.ledger.schemas import BalanceOut, TransactionOut, TransactionPage
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.identity import member_identity
 from cashback.platform.web.resolver import make_resolver
 
@@ -19,13 +19,11 @@ container = Container.from_environment()
 
 
 @app.get("/members/me/balance", summary="Available, pending and written-off bonuses", tags=["ledger"])
-@tracer.capture_method
 def balance() -> BalanceOut:
     return BalanceOut.of(container.ledger_service.balance(member_identity(app.current_event).sub))
 
 
 @app.get("/members/me/transactions", summary="The caller's transactions, newest first", tags=["ledger"])
-@tracer.capture_method
 def transactions(
     status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,
@@ -36,7 +34,6 @@ def transactions(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -21,7 +21,7 @@ from cashback.members.schemas import (
     UpdateMeRequest,
 )
 from cashback.members.service import ProfileInput
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.identity import member_identity
 from cashback.platform.web.resolver import make_resolver
 
@@ -31,7 +31,6 @@ container = Container.from_environment()
 
 
 @app.post("/members", summary="Enrol the caller", tags=["members"])
-@tracer.capture_method
 def enrol(request: Annotated[EnrolRequest | None, Body()] = None) -> tuple[MemberOut, int]:
     request = request or EnrolRequest()
     identity = member_identity(app.current_event)
@@ -42,13 +41,11 @@ def enrol(request: Annotated[EnrolRequest | None, Body()] = None) -> tuple[Membe
 
 
 @app.get("/members/me", summary="The caller's member record", tags=["members"])
-@tracer.capture_method
 def me() -> MemberOut:
     return MemberOut.of(container.members.me(member_identity(app.current_event).sub))
 
 
 @app.patch("/members/me", summary="Change goal, monthly write-off limit or profile", tags=["members"])
-@tracer.capture_method
 def update_me(request: Annotated[UpdateMeRequest, Body()]) -> MemberOut:
     profile = ProfileInput(**request.profile.model_dump()) if request.profile else None
     member = container.members.update_me(
@@ -62,21 +59,18 @@ def update_me(request: Annotated[UpdateMeRequest, Body()]) -> MemberOut:
 
 
 @app.post("/members/me/email", summary="Send a confirmation code to an email address", tags=["members"])
-@tracer.capture_method
 def request_email_confirmation(request: Annotated[EmailRequest, Body()]) -> tuple[EmailSent, int]:
     address = container.members.request_email_confirmation(member_identity(app.current_event).sub, request.email)
     return EmailSent(email=address), HTTPStatus.ACCEPTED
 
 
 @app.post("/members/me/email/confirm", summary="Confirm the email address with its code", tags=["members"])
-@tracer.capture_method
 def confirm_email(request: Annotated[ConfirmRequest, Body()]) -> EmailConfirmed:
     member, bonus = container.members.confirm_email(member_identity(app.current_event).sub, request.code)
     return EmailConfirmed(email=member.email, email_confirmed=member.email_confirmed, bonus=bonus)
 
 
 @app.post("/members/me/promo-codes", summary="Apply a promo code", tags=["members"])
-@tracer.capture_method
 def apply_promo_code(request: Annotated[PromoCodeRequest, Body()]) -> PromoCodeApplied:
     bonus = container.members.apply_promo_code(member_identity(app.current_event).sub, request.code)
     metrics.add_metric(name="PromoCodesApplied", unit=MetricUnit.Count, value=1)
@@ -84,7 +78,6 @@ def apply_promo_code(request: Annotated[PromoCodeRequest, Body()]) -> PromoCodeA
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -7,14 +7,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cashback.bootstrap import Container
 from cashback.outbox.relay import outbound_event
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 
 # Built once per container; its settings are checked here, at cold start.
 container = Container.from_environment()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     events = []

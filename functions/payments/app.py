@@ -11,14 +11,13 @@ from cashback.ledger.money import parse_amount
 from cashback.members.rules import mask_phone
 from cashback.payments.rules import Payment, Product
 from cashback.payments.schemas import PaymentCompletedEvent
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 
 # Built once per container; its settings are checked here, at cold start.
 container = Container.from_environment()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_parser(model=PaymentCompletedEvent)
 def lambda_handler(event: PaymentCompletedEvent, context: LambdaContext) -> dict:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from cashback.bootstrap import Container
 from cashback.platform.errors import TooLarge
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.body import body_text
 from cashback.platform.web.resolver import make_resolver
 from cashback.postbacks.networks import PostbackRequest
@@ -40,7 +40,6 @@ def _request() -> PostbackRequest:
 
 
 @app.route("/postbacks/<network>", method=["GET", "POST"], summary="A partner network's postback", tags=["postbacks"])
-@tracer.capture_method
 def postback(network: str) -> PostbackReceipt:
     receipt = container.postbacks.receive(network, _request())
     metrics.add_dimension(name="network", value=network)
@@ -50,7 +49,6 @@ def postback(network: str) -> PostbackReceipt:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cashback.bootstrap import Container
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 from cashback.platform.web.identity import operator_identity
 from cashback.platform.web.resolver import make_resolver
 from cashback.settlement.schemas import SettlementOut, SettlementRequest
@@ -30,21 +30,18 @@ def _start(month: str) -> SettlementOut:
 
 
 @app.post("/admin/settlements", summary="Start, or resume, the settlement of a month", tags=["administration"])
-@tracer.capture_method
 def start(request: Annotated[SettlementRequest, Body()]) -> tuple[SettlementOut, int]:
     logger.info("settlement requested", extra={"by": operator_identity(app.current_event), "month": request.month})
     return _start(request.month), HTTPStatus.ACCEPTED
 
 
 @app.get("/admin/settlements/<month>", summary="A month's settlement report", tags=["administration"])
-@tracer.capture_method
 def report(month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]) -> SettlementOut:
     operator_identity(app.current_event)
     return SettlementOut.of(container.settlement.report(month))
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "requestContext" in event:

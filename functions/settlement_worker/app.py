@@ -13,21 +13,19 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cashback.bootstrap import Container
-from cashback.platform.observability import logger, metrics, tracer
+from cashback.platform.observability import logger, metrics
 
 # Built once per container; its settings are checked here, at cold start.
 container = Container.from_environment()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@tracer.capture_method
 def handle_record(record: SQSRecord) -> None:
     receives = int(record.attributes.approximate_receive_count or 1)
     container.settlement.handle_message(json.loads(record.body), receive_count=receives)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
