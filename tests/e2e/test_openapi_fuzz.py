@@ -10,6 +10,7 @@ mode).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -53,9 +54,10 @@ def tokens(local_gateway: LocalGateway) -> Iterator[dict[str, str]]:
     yield {"member": member, "admin": _token(api, {"role": "admin"})}
 
 
-def _fuzz(operation: APIOperation, mode: GenerationMode, base_url: str, token: str) -> tuple[int, list[str]]:
-    """Sends EXAMPLES generated cases; returns how many were sent and what failed (a 5xx, with its request)."""
-    sent = 0
+def _fuzz(operation: APIOperation, mode: GenerationMode, base_url: str, token: str) -> tuple[Counter[str], list[str]]:
+    """Sends EXAMPLES generated cases; returns their status classes ("2xx": 12, ...) and what failed (a 5xx,
+    with its request)."""
+    statuses: Counter[str] = Counter()
     failures: list[str] = []
 
     @settings(
@@ -69,20 +71,21 @@ def _fuzz(operation: APIOperation, mode: GenerationMode, base_url: str, token: s
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: schemathesis.Case) -> None:
-        nonlocal sent
-        sent += 1
         try:
-            case.call_and_validate(
+            response = case.call_and_validate(
                 base_url=base_url, headers={"Authorization": f"Bearer {token}"}, checks=[not_a_server_error]
             )
         except AssertionError as error:  # schemathesis' failures are AssertionErrors; keep going
+            statuses["5xx"] += 1
             failures.append(f"{operation.label} ({mode.value}): {error}")
+        else:
+            statuses[f"{response.status_code // 100}xx"] += 1
 
     try:
         run()
     except Unsatisfiable:  # nothing invalid to send: an operation with no parameters has no negative cases
         assert mode is GenerationMode.NEGATIVE, f"{operation.label}: no valid case could be generated"
-    return sent, failures
+    return statuses, failures
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -94,12 +97,15 @@ def test_no_operation_answers_a_server_error(
     record_property: Callable[[str, object], None],
 ) -> None:
     base_url: str = local_gateway.url
-    sent, failures = 0, []
+    statuses: Counter[str] = Counter()
+    failures: list[str] = []
     for operation in operations:
         for mode in MODES:
-            count, failed = _fuzz(operation, mode, base_url, tokens[role])
-            sent += count
+            answered, failed = _fuzz(operation, mode, base_url, tokens[role])
+            statuses += answered
             failures += failed
     # Said in the run's summary (tests/e2e/conftest.py), under xdist too.
-    record_property("fuzz", f"as {role}: {sent} cases over {len(operations)} operations, {len(failures)} 5xx")
+    answers = ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
+    summary = f"as {role}: {statuses.total()} cases over {len(operations)} operations ({answers}), {len(failures)} 5xx"
+    record_property("fuzz", summary)
     assert not failures, "\n\n".join(failures)
