@@ -16,10 +16,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from local import tokens
+from local import stack_state, tokens
 from local.dynamodb import DynamoDBLocal, DynamoDBLocalError, ensure_installed
 from local.gateway.server import LocalGateway
-from local.template import REPO, create_tables, load_template, table_names
+from local.template import REPO, create_tables, load_template, table_names, table_variables
 
 TABLE_PREFIX = "cashback-local"
 HOST = "127.0.0.1"
@@ -127,11 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             print(f"port {args.port} is busy ({error.strerror}): run on another port: make run PORT=8080")
             return 1
+        # Found by `make reconcile` and other tools while it runs (local/stack_state.py).
+        stack_state.write(stack_state.LocalStack(database.endpoint, table_variables(template, names), os.getpid()))
         print(_where_to_go_next(gateway.url), flush=True)
         stop.wait()
         print("stopping", flush=True)
         return 0
     finally:
+        stack_state.remove(os.getpid())
         if gateway is not None:
             gateway.stop()
         database.stop()

@@ -227,6 +227,16 @@ def function_environment(
     return environment
 
 
+def table_variables(template: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+    """Every variable that names a table, from every function ("LEDGER_TABLE" -> its local name)."""
+    return {
+        variable: value
+        for logical_id in functions(template)
+        for variable, value in function_environment(template, logical_id, names).items()
+        if value in names.values()
+    }
+
+
 # ------------------------------------------------------------------------------------------------ routes
 
 

@@ -3,17 +3,23 @@ those with bonuses available, and a planted difference of either kind is found."
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
+
+import pytest
 
 from cashback.bootstrap import Container
 from cashback.ledger.audit import Difference, ListingMismatch
 from cashback.ledger.audit_repository import find_differences
 from cashback.ledger.repository import ACCOUNT_SK, AccountModel, Ledger, candidate, partition
 from cashback.platform.errors import InsufficientBalance
+from local import stack_state
 from ops.reconcile import main as reconcile_command
 from tests.builders import accrue, credit, debit, pending, reject, reprice, spend
+from tests.fixtures.dynamodb_local import ENDPOINT_VARIABLE, RunningDynamoDB
 
 
 def differences_of(container: Container) -> tuple[int, list[Difference | ListingMismatch]]:
@@ -114,3 +120,36 @@ def test_reconciliation_finds_a_member_the_monthly_settlement_would_miss(
     finally:
         listing.save()
     assert differences_of(container)[1] == []
+
+
+def test_the_operators_command_finds_the_running_local_stack_by_itself(
+    container: Container,
+    ledger: Ledger,
+    new_member_id: Callable[[], str],
+    db: RunningDynamoDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a member whose balance was edited by hand on a running local stack (`make run` writes its file)
+    member = new_member_id()
+    ledger.execute(member, credit("c", 100))
+    account = AccountModel.get(partition(member), ACCOUNT_SK)
+    tables = {variable: name for variable, name in db.environment.items() if variable != ENDPOINT_VARIABLE}
+    state = stack_state.write(stack_state.LocalStack(db.endpoint, tables, os.getpid()), tmp_path / "local-stack.json")
+    monkeypatch.setenv("LOCAL_STACK_FILE", str(state))
+    # Given a shell that names no table and no endpoint
+    for variable in db.environment:
+        monkeypatch.delenv(variable)
+    account.update(actions=[AccountModel.available.set(1_100)], add_version_condition=False)
+    try:
+        # When the operator reconciles without exporting anything
+        exit_code = reconcile_command([])
+
+        # Then the command worked on the local stack and found the difference there
+        assert exit_code == 1
+        err = capsys.readouterr().err
+        assert f"reconciling the local stack (DynamoDB Local at {db.endpoint})" in err
+        assert f"member {member}: account" in err
+    finally:
+        account.update(actions=[AccountModel.available.set(100)], add_version_condition=False)
