@@ -12,9 +12,10 @@ import json
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
-from cashback.settlement.rules import Report
+from cashback.settlement.rules import Report, check_month
 
 
 def _print_report(report: Report) -> None:
@@ -28,6 +29,7 @@ def settle_here(month: str, *, every: int = 50) -> Report:
     from local.settlement_queue import InProcessQueue
     from local.wiring import local_container
 
+    month_settled = check_month(month, datetime.now(UTC))
     container = local_container()
     settlement = container.settlement
     queue = container.settlement_queue
@@ -45,11 +47,6 @@ def settle_here(month: str, *, every: int = 50) -> Report:
                 flush=True,
             )
 
-    from datetime import UTC, datetime
-
-    from cashback.settlement.rules import check_month
-
-    month_settled = check_month(month, datetime.now(UTC))
     queue.on_message = progress
     print(f"settlement {month_settled}: started", flush=True)
     settlement.start_settlement(month_settled)

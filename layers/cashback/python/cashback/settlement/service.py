@@ -125,7 +125,7 @@ class SettlementService:
         return store.complete_if_done(month) or self.report(month)
 
     def completed_run(self, month: str, *, now: datetime | None = None) -> tuple[str, Report | None]:
-        """The month (\"auto\": the one that has just ended) and its run if that run has completed, else None:
+        """The month ("auto": the one that has just ended) and its run if that run has completed, else None:
         what the 06:00 check on the 1st reports, so that a run still going or failed is alarmed on."""
         month = check_month(month, _now(now))
         run = self._settlements.run(month)
