@@ -4,7 +4,7 @@
   sort key); it carries the nonce the code is derived from and the last symbol for the masked code.
 - `CERTCODE#<lookup hash>` / `CERTCODE`: where a redemption finds the certificate by its code, and the
   one place its redemption is recorded (a conditional update: once).
-- `REDEEM_FAILS#<scope>#<window>` / `COUNT`: failed redemption attempts per store and overall in a ten
+- `REDEEM_FAILS#<scope>#<window>` / `COUNT`: failed redemption attempts per terminal and overall in a ten
   minute window, expiring by TTL (`expires_at`).
 """
 

@@ -19,7 +19,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 from cashback.ledger.money import Bonus
-from cashback.platform.errors import Conflict, DomainError, InvalidInput
+from cashback.platform.errors import Conflict, DomainError, Forbidden, InvalidInput
 
 DENOMINATIONS: tuple[Bonus, ...] = (
     100,
@@ -57,6 +57,12 @@ class GoalNotSmartphone(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
+
+
+class NotThisStore(Forbidden):
+    """A terminal speaks for its own store only."""
+
+    code = "store_mismatch"
 
 
 class AlreadyRedeemed(Conflict):

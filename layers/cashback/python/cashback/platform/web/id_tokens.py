@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import jwt
 
@@ -85,7 +85,7 @@ def _header(token: str) -> dict[str, Any] | None:
     return header if isinstance(header, dict) and isinstance(payload, dict) else None
 
 
-def _whole_seconds(value: Any) -> bool:
+def _whole_seconds(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
