@@ -278,7 +278,7 @@ def echo(dynamodb_local: RunningDynamoDB, recorder: Recorder) -> Iterator[ApiCli
     routes = [
         _route("GET", "/echo/{item_id}", "jwt"),
         _route("POST", "/echo", "none"),
-        _route("ANY", "/echo/ops/{proxy+}", "iam"),
+        _route("ANY", "/admin/echo/{proxy+}", "iam"),
         _route("GET", "/echo/fixed", "none"),
     ]
     gateway = LocalGateway(
@@ -359,18 +359,24 @@ def test_a_json_body_arrives_as_text_and_a_binary_body_base64(echo: ApiClient, r
     assert base64.b64decode(binary_event["body"]) == b"\x89PNG\x00"
 
 
-def test_an_operator_request_carries_the_iam_caller(echo: ApiClient, recorder: Recorder, pos_token: str) -> None:
-    # When a store's terminal calls an IAM route
-    response = echo.request("PUT", "/echo/ops/certificates/redeem", token=pos_token)
+def test_an_operator_request_carries_the_iam_caller(echo: ApiClient, recorder: Recorder, admin_token: str) -> None:
+    # When the back office calls an IAM route its role's policy allows
+    response = echo.request("PUT", "/admin/echo/partners/p-1", token=admin_token)
 
-    # Then the event names the route, its proxy path, and the terminal's role and user
+    # Then the event names the route, its proxy path, and the session of the role it assumed
     assert response.status == 200
     event = recorder.last
-    assert event["routeKey"] == "ANY /echo/ops/{proxy+}"
-    assert event["pathParameters"] == {"proxy": "certificates/redeem"}
+    assert event["routeKey"] == "ANY /admin/echo/{proxy+}"
+    assert event["pathParameters"] == {"proxy": "partners/p-1"}
     iam = event["requestContext"]["authorizer"]["iam"]
-    assert iam["userArn"] == "arn:aws:sts::000000000000:assumed-role/cashback-pos/store-local-1"
-    assert iam["userId"] == "LOCAL:pos"
+    assert iam["userArn"] == "arn:aws:sts::000000000000:assumed-role/cashback-dev-admin-caller/local-admin"
+    assert iam["userId"].endswith(":local-admin")
+
+
+def test_an_iam_route_outside_a_roles_policy_is_forbidden(echo: ApiClient, pos_token: str) -> None:
+    response = echo.request("PUT", "/admin/echo/partners/p-1", token=pos_token)
+
+    assert (response.status, response.json()) == (403, {"message": "Forbidden"})
 
 
 def test_the_handler_gets_a_lambda_context(echo: ApiClient, recorder: Recorder) -> None:
