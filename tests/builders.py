@@ -17,6 +17,7 @@ from cashback.ledger.rules import (
     Command,
     Credit,
     Debit,
+    GiveBack,
     Kind,
     RecordPending,
     Reject,
@@ -151,6 +152,11 @@ def spend_up_to(month: str, limit: int | None, *, at: datetime = AT) -> SpendUpT
         limit=limit,
         source=Source("settlement", month),
     )
+
+
+def give_back(month: str, *, reason: str = "number ported", at: datetime = AT) -> GiveBack:
+    """Billing refused the month's top-up: its bonuses come back, as the settlement service asks for it."""
+    return GiveBack(operation_id=f"topup-failed:{month}", transaction_id=f"settlement:{month}", reason=reason, at=at)
 
 
 # --- the world outside the ledger ----------------------------------------------------------------------------

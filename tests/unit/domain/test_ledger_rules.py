@@ -4,7 +4,7 @@ import pytest
 
 from cashback.ledger.rules import Balances, Status, Transaction, decide
 from cashback.platform.errors import InsufficientBalance, InvalidInput, NotFound
-from tests.builders import accrue, credit, debit, pending, reject, reprice, spend, spend_up_to
+from tests.builders import accrue, credit, debit, give_back, pending, reject, reprice, spend, spend_up_to
 
 
 def a_pending_purchase(amount: int = 100) -> Transaction:
@@ -137,6 +137,47 @@ def test_spending_up_to_a_limit_once_recorded_is_not_repeated() -> None:
     again = decide(spend_up_to("2026-10", None), Balances(available=40), first.transaction)
     # Then nothing changes
     assert again is None
+
+
+def a_settled_month(available: int) -> Transaction:
+    settled = decide(spend_up_to("2026-10", None), Balances(available=available), None)
+    assert settled is not None
+    return settled.transaction
+
+
+def test_a_refused_top_up_gives_its_bonuses_back_as_available_with_the_reason() -> None:
+    # Given 600 bonuses written off by the October settlement, and 40 earned since
+    balances = Balances(available=40, written_off=600)
+    # When billing refuses the top-up
+    returned = decide(give_back("2026-10", reason="number ported"), balances, a_settled_month(600))
+    # Then the 600 are available again, no longer written off, and the settlement shows why
+    assert returned is not None
+    assert balances + returned.delta == Balances(available=640)
+    assert (returned.transaction.status, returned.transaction.reason) == (Status.REJECTED, "number ported")
+    assert returned.transaction.amount == 600
+
+
+def test_bonuses_given_back_repay_debt_first() -> None:
+    # Given a settled top-up of 600, then a purchase reversed after it was spent: a debt of 100
+    balances = Balances(written_off=600, debt=100)
+    # When billing refuses the top-up
+    returned = decide(give_back("2026-10"), balances, a_settled_month(600))
+    # Then the debt is repaid from the 600 and the rest is available
+    assert returned is not None
+    assert balances + returned.delta == Balances(available=500)
+
+
+def test_only_a_written_off_spend_can_be_given_back() -> None:
+    settled = a_settled_month(600)
+    given_back = decide(give_back("2026-10"), Balances(written_off=600), settled)
+    assert given_back is not None
+    debited = decide(debit("d", 50), Balances(available=80), None)
+    assert debited is not None
+    # A top-up already given back, or bonuses taken back by hand, do not come back
+    assert decide(give_back("2026-10"), Balances(available=600), given_back.transaction) is None
+    assert decide(give_back("2026-10"), Balances(available=30), debited.transaction) is None
+    with pytest.raises(NotFound):
+        decide(give_back("2026-09"), Balances(), None)
 
 
 def test_a_negative_spending_limit_is_refused() -> None:

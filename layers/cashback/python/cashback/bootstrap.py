@@ -9,8 +9,9 @@ settlement queue) instead of the AWS ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cashback.platform.config import MissingSetting, Settings
 from cashback.platform.secrets import Secret, Secrets, SecretsManagerSecrets
@@ -222,7 +223,8 @@ class Container:
             SettlementRepository(self.settings.table("LEDGER_TABLE"), self.dynamodb),
             self.ledger,
             self.outbox,
-            self.settlement_queue,
+            # Looked up on the first send: the top-up answers function settles no one and has no queue.
+            _QueueOnFirstSend(lambda: self.settlement_queue),
             members=self.members,
         )
 
@@ -231,3 +233,11 @@ class Container:
         from cashback.payments.service import PaymentService
 
         return PaymentService(self.ledger, self.members, own_product_rates=self.settings.own_product_rates)
+
+
+class _QueueOnFirstSend:
+    def __init__(self, queue: Callable[[], SettlementQueue]) -> None:
+        self._queue = queue
+
+    def send(self, messages: Sequence[dict[str, Any]]) -> None:
+        self._queue().send(messages)

@@ -164,6 +164,13 @@ class SpendUpTo(Command):
     details: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class GiveBack(Command):
+    """Bonuses spent on a goal that was not delivered (a top-up the billing system refused) come back: the
+    spend's transaction becomes rejected with the reason, its amount leaves written off and is available
+    again (repaying debt first, as any gain). Only a written-off spend moves; anything else is no change."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a command changes: the balances' delta and the transaction as it will be."""
@@ -276,4 +283,9 @@ def _decide_move(cmd: Command, balances: Balances, txn: Transaction) -> Decision
         if txn.status is Status.ACCRUED:
             return Decision(lose(balances, txn.amount), replace(moved, status=Status.REJECTED), txn.status)
         return None
+    if isinstance(cmd, GiveBack):
+        if txn.status is not Status.WRITTEN_OFF or txn.kind not in (Kind.SETTLEMENT, Kind.CERTIFICATE):
+            return None
+        delta = Balances(written_off=-txn.amount) + gain(balances, txn.amount)
+        return Decision(delta, replace(moved, status=Status.REJECTED), txn.status)
     raise TypeError(f"not a ledger command: {cmd!r}")

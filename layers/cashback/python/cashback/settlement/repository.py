@@ -9,6 +9,12 @@
   holds the batch, and added to the run's counters once, when the batch is done.
 - `MEMBER#<id>` / `SETTLEMENT#<month>`: the member's settlement line, written with the ledger change (or
   the skip) on condition that it does not exist: a member is settled and counted once per month.
+- `MEMBER#<id>` / `SETTLEMENT#<month>#ANSWER`: billing's first answer about the member's top-up, written on
+  condition that it does not exist (the first answer wins), with the change it causes; a contradicting
+  later answer is noted on it for support.
+- `SETTLEMENT#<month>` / `TOPUPS#<shard>`: answers counted per shard of members (a hash of the member
+  id, as the candidates), so that billing's answers for millions of top-ups never meet on one item; the
+  report adds the shards up.
 """
 
 from __future__ import annotations
@@ -38,11 +44,23 @@ from cashback.ledger.repository import (
     Attachment,
     CandidateModel,
     partition,
+    retryable,
 )
 from cashback.platform import dynamodb as tables
-from cashback.settlement.rules import SHARDS, LineOutcome, Report, RunState, ShardCursor, final_state
+from cashback.settlement.rules import (
+    SHARDS,
+    LineOutcome,
+    RecordedAnswer,
+    Report,
+    RunState,
+    ShardCursor,
+    TopUpAnswer,
+    final_state,
+    shard_of,
+)
 
 RUN_SK = "RUN"
+TOPUPS_PREFIX = "TOPUPS#"
 
 
 def _run_pk(month: str) -> str:
@@ -55,6 +73,10 @@ def _batch_pk(month: str, batch: str) -> str:
 
 def _line_sk(month: str) -> str:
     return f"SETTLEMENT#{month}"
+
+
+def _answer_sk(month: str) -> str:
+    return f"SETTLEMENT#{month}#ANSWER"
 
 
 class RunModel(Model):
@@ -128,7 +150,43 @@ class LineModel(Model):
     at = UTCDateTimeAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (CandidateModel, RunModel, CursorModel, BatchModel, LineModel, AccountModel)
+class AnswerModel(Model):
+    """Billing's first answer about a member's top-up for a month; later contradictions are noted on it."""
+
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)  # MEMBER#<id>
+    sk = UnicodeAttribute(range_key=True)  # SETTLEMENT#<month>#ANSWER
+    answer = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    contradicted_by = UnicodeAttribute(null=True)
+    contradiction_reason = UnicodeAttribute(null=True)
+    contradicted_at = UTCDateTimeAttribute(null=True)
+    contradictions = NumberAttribute(null=True)
+
+
+class TopUpCountsModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)  # SETTLEMENT#<month>
+    sk = UnicodeAttribute(range_key=True)  # TOPUPS#<shard>
+    confirmed = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+
+
+MODELS: tuple[type[Model], ...] = (
+    CandidateModel,
+    RunModel,
+    CursorModel,
+    BatchModel,
+    LineModel,
+    AccountModel,
+    AnswerModel,
+    TopUpCountsModel,
+)
 
 
 class SettlementRepository:
@@ -338,6 +396,79 @@ class SettlementRepository:
         except TransactWriteError:
             return False
         return True
+
+    # --- billing's answers --------------------------------------------------------------------------
+
+    def answer(self, month: str, member_id: str) -> RecordedAnswer | None:
+        try:
+            found = AnswerModel.get(partition(member_id), _answer_sk(month), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return RecordedAnswer(TopUpAnswer(found.answer), found.reason, found.at)
+
+    def answer_record(
+        self, month: str, member_id: str, answer: TopUpAnswer, reason: str | None, at: datetime
+    ) -> Attachment:
+        """The answer, once (its condition fails if any answer came first), and its count in the report, as
+        an attachment of the change it causes."""
+        record = AnswerModel(partition(member_id), _answer_sk(month), answer=answer.value, reason=reason, at=at)
+        counter = TopUpCountsModel(_run_pk(month), f"{TOPUPS_PREFIX}{shard_of(member_id):02d}")
+        count = TopUpCountsModel.confirmed if answer is TopUpAnswer.COMPLETED else TopUpCountsModel.failed
+
+        def attach(write: TransactWrite) -> None:
+            write.save(record, condition=AnswerModel.sk.does_not_exist())
+            write.update(counter, [count.add(1)])
+
+        return attach
+
+    def record_answer(self, attachments: list[Attachment], *, attempts: int = 8) -> bool:
+        """Writes an answer that moves no bonuses (`answer_record` and what goes with it) as one transaction.
+        False when a condition failed: an answer was recorded first."""
+        for attempt in range(attempts):
+            write = TransactWrite(connection=self._connection)
+            for attach in attachments:
+                attach(write)
+            try:
+                write._commit()
+            except TransactWriteError as error:
+                codes = {r.code for r in error.cancellation_reasons or [] if r is not None}
+                if "ConditionalCheckFailed" in codes:
+                    return False
+                if not retryable(error) or attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # not money
+                continue
+            return True
+        raise AssertionError("unreachable")
+
+    def note_contradiction(
+        self, month: str, member_id: str, answer: TopUpAnswer, reason: str | None, at: datetime
+    ) -> None:
+        """Keeps the latest answer that contradicted the first, and how many did, for support."""
+        actions: list[Action] = [
+            AnswerModel.contradicted_by.set(answer.value),
+            AnswerModel.contradicted_at.set(at),
+            AnswerModel.contradictions.add(1),
+        ]
+        actions.append(
+            AnswerModel.contradiction_reason.set(reason)
+            if reason is not None
+            else AnswerModel.contradiction_reason.remove()
+        )
+        with suppress(UpdateError):  # no answer recorded: nothing was contradicted
+            AnswerModel(partition(member_id), _answer_sk(month)).update(
+                actions=actions, condition=AnswerModel.sk.exists()
+            )
+
+    def top_up_counts(self, month: str) -> tuple[int, int]:
+        """(confirmed, failed) top-ups of the month, added up over the counter shards."""
+        confirmed = failed = 0
+        for shard in TopUpCountsModel.query(
+            _run_pk(month), TopUpCountsModel.sk.startswith(TOPUPS_PREFIX), consistent_read=True
+        ):
+            confirmed += int(shard.confirmed or 0)
+            failed += int(shard.failed or 0)
+        return confirmed, failed
 
 
 def _unchanged(counters: BatchModel) -> Any:

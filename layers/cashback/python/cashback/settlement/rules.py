@@ -47,6 +47,8 @@ class Report:
     batches_sent: int = 0
     batches_done: int = 0
     attempt: int = 1
+    topups_confirmed: int = 0
+    topups_failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,46 @@ def batch_id(attempt: int, shard: int, page: int, index: int) -> str:
 
 def topup_id(month: str, member_id: str) -> str:
     return f"topup:{month}:{member_id}"
+
+
+_TOPUP_ID = re.compile(r"^topup:(\d{4}-(?:0[1-9]|1[0-2])):([A-Za-z0-9_.:@+-]{1,128})$")
+
+
+def parse_topup_id(text: str) -> tuple[str, str] | None:
+    """(month, member id) of a top-up id this programme made (`topup_id`); None for anything else."""
+    found = _TOPUP_ID.match(text)
+    return (found.group(1), found.group(2)) if found else None
+
+
+class TopUpAnswer(StrEnum):
+    """What the billing system said about a top-up."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class AnswerOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    FAILED_AND_RETURNED = "failed_and_returned"
+    REPEAT = "repeat"  # the same answer again: nothing changed
+    CONFLICTING = "conflicting"  # contradicts the first answer, which stands: recorded for support, no money moved
+    UNKNOWN = "unknown"  # not a top-up this programme requested
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    answer: TopUpAnswer
+    reason: str | None
+    at: datetime
+
+
+def answer_outcome(first: RecordedAnswer, answer: TopUpAnswer) -> AnswerOutcome:
+    """A later answer about a top-up already answered: billing's first word stands."""
+    return AnswerOutcome.REPEAT if first.answer is answer else AnswerOutcome.CONFLICTING
+
+
+def top_up_failed_reason(month: str, reason: str) -> str:
+    return f"Top-up for {month} refused by billing: {reason}"
 
 
 def final_state(failures: int) -> RunState:

@@ -5,18 +5,22 @@ Messages on the queue:
 - `enumerate` {month, attempt, shard, page}: read one page of a shard's candidates, send its batches,
   move the shard's cursor, then send the next page's `enumerate` (no invocation reads a whole shard).
 - `settle` {month, attempt, batch, member_ids}: settle each member, then add the batch to the run.
+
+Billing answers each top-up on the operator's bus: a confirmation is recorded and counted; a refusal gives
+the bonuses back to the member (one ledger operation, with the answer, its count and the member's SMS).
+The first answer about a top-up stands: a repeat changes nothing, a contradiction is noted for support.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from cashback.ledger.repository import Attachment, Ledger, Snapshot
-from cashback.ledger.rules import Decision, Kind, Source, SpendUpTo
+from cashback.ledger.repository import Attachment, Ledger, LedgerBusy, Snapshot
+from cashback.ledger.rules import Decision, GiveBack, Kind, Source, SpendUpTo
 from cashback.members.rules import Goal, Member, mask_phone
 from cashback.members.service import MemberService
 from cashback.outbox.repository import Message, MessageKind, OutboxRepository
@@ -28,11 +32,17 @@ from cashback.settlement.rules import (
     MEMBERS_PER_BATCH,
     PAGE_SIZE,
     SHARDS,
+    AnswerOutcome,
     LineOutcome,
+    RecordedAnswer,
     Report,
     RunState,
+    TopUpAnswer,
+    answer_outcome,
     batch_id,
     check_month,
+    parse_topup_id,
+    top_up_failed_reason,
     topup_id,
 )
 
@@ -122,7 +132,8 @@ class SettlementService:
         self._queue.send(resumed)
         logger.info("settlement started", extra={"month": month, "attempt": attempt, "shards": len(resumed)})
         # Read again: a queue that delivers at once (the local stack's) may have finished the run already.
-        return store.complete_if_done(month) or self.report(month)
+        store.complete_if_done(month)
+        return self.report(month)
 
     def completed_run(self, month: str, *, now: datetime | None = None) -> tuple[str, Report | None]:
         """The month ("auto": the one that has just ended) and its run if that run has completed, else None:
@@ -135,7 +146,8 @@ class SettlementService:
         run = self._settlements.run(month)
         if run is None:
             raise NotFound(f"there is no settlement for {month}", code="settlement_not_found")
-        return run
+        confirmed, failed = self._settlements.top_up_counts(month)
+        return replace(run, topups_confirmed=confirmed, topups_failed=failed)
 
     def handle_message(self, message: dict[str, Any], *, receive_count: int = 1) -> None:
         if message.get("type") == "enumerate":
@@ -281,6 +293,117 @@ class SettlementService:
         # Nothing to pay: everything was spent since the member was listed, or their monthly limit is 0.
         recorded = store.record_skip(month, member_id, batch, LineOutcome.SKIPPED_NOTHING, now)
         return MemberSettled(LineOutcome.SKIPPED_NOTHING if recorded else None)
+
+    # --- billing's answers ----------------------------------------------------------------------------
+
+    def confirm_top_up(self, top_up: str, *, at: datetime | None = None) -> AnswerOutcome:
+        """Billing topped the phone up: recorded and counted once, and the member is told by SMS."""
+        at = _now(at)
+        requested = self._requested(top_up)
+        if requested is None:
+            return AnswerOutcome.UNKNOWN
+        month, member_id, amount = requested
+        store = self._settlements
+        first = store.answer(month, member_id)
+        if first is not None:
+            return self._later_answer(month, member_id, first, TopUpAnswer.COMPLETED, None, at)
+        attached = [store.answer_record(month, member_id, TopUpAnswer.COMPLETED, None, at)]
+        member = self._members.find(member_id)
+        if member is not None:
+            sms = _top_up_sms(top_up, "topup_completed", member.phone, {"amount": amount, "month": month}, at)
+            attached.append(self._outbox.enqueue(sms))
+        if store.record_answer(attached):
+            logger.info("top-up confirmed", extra={"topup_id": top_up, "amount": amount})
+            return AnswerOutcome.CONFIRMED
+        return self._answered_meanwhile(month, member_id, TopUpAnswer.COMPLETED, None, at)
+
+    def fail_top_up(self, top_up: str, reason: str, *, at: datetime | None = None) -> AnswerOutcome:
+        """Billing refused the top-up: the month's settlement is given back to the member as available, with
+        the reason, in one ledger operation with the answer, its count and the member's SMS; once."""
+        at = _now(at)
+        requested = self._requested(top_up)
+        if requested is None:
+            return AnswerOutcome.UNKNOWN
+        month, member_id, _ = requested
+        store = self._settlements
+        first = store.answer(month, member_id)
+        if first is not None:
+            return self._later_answer(month, member_id, first, TopUpAnswer.FAILED, reason, at)
+        member = self._members.find(member_id)
+
+        def attachments(decision: Decision) -> list[Attachment]:
+            attached = [store.answer_record(month, member_id, TopUpAnswer.FAILED, reason, at)]
+            if member is not None:
+                body = {"amount": decision.transaction.amount, "month": month, "reason": reason}
+                attached.append(self._outbox.enqueue(_top_up_sms(top_up, "topup_failed", member.phone, body, at)))
+            return attached
+
+        give_back = GiveBack(
+            operation_id=f"topup-failed:{month}",
+            transaction_id=_operation_id(month),
+            reason=top_up_failed_reason(month, reason),
+            at=at,
+        )
+        try:
+            outcome = self._ledger.execute(member_id, give_back, attachments)
+        except LedgerBusy:
+            raise  # the event is delivered again
+        except Conflict:  # another answer was recorded between our read and our write
+            return self._answered_meanwhile(month, member_id, TopUpAnswer.FAILED, reason, at)
+        if outcome.applied and outcome.transaction is not None:
+            logger.info(
+                "top-up failed, bonuses given back", extra={"topup_id": top_up, "amount": outcome.transaction.amount}
+            )
+            return AnswerOutcome.FAILED_AND_RETURNED
+        return self._answered_meanwhile(month, member_id, TopUpAnswer.FAILED, reason, at)
+
+    def _requested(self, top_up: str) -> tuple[str, str, int] | None:
+        """(month, member id, amount) of a top-up this programme requested; None for any other id."""
+        parsed = parse_topup_id(top_up)
+        if parsed is None:
+            return None
+        month, member_id = parsed
+        settled = self._ledger.transaction(member_id, _operation_id(month))
+        if settled is None or settled.details.get("topup_id") != top_up:
+            return None
+        return month, member_id, settled.amount
+
+    def _later_answer(
+        self, month: str, member_id: str, first: RecordedAnswer, answer: TopUpAnswer, reason: str | None, at: datetime
+    ) -> AnswerOutcome:
+        outcome = answer_outcome(first, answer)
+        if outcome is AnswerOutcome.CONFLICTING:
+            self._settlements.note_contradiction(month, member_id, answer, reason, at)
+            logger.warning(
+                "billing contradicted its first answer about a top-up; the first stands",
+                extra={"topup_id": topup_id(month, member_id), "first": first.answer.value, "then": answer.value},
+            )
+        return outcome
+
+    def _answered_meanwhile(
+        self, month: str, member_id: str, answer: TopUpAnswer, reason: str | None, at: datetime
+    ) -> AnswerOutcome:
+        first = self._settlements.answer(month, member_id)
+        if first is None:
+            # The settlement transaction cannot move (not a written-off top-up), and no answer explains it.
+            settled = self._ledger.transaction(member_id, _operation_id(month))
+            logger.error(
+                "top-up answer changed nothing and no answer is recorded",
+                extra={"topup_id": topup_id(month, member_id), "status": settled.status.value if settled else None},
+            )
+            return AnswerOutcome.UNKNOWN
+        return self._later_answer(month, member_id, first, answer, reason, at)
+
+
+def _top_up_sms(top_up: str, template: str, phone: str, fields: dict[str, Any], at: datetime) -> Message:
+    # One message per top-up and answer: a repeated answer never texts the member twice.
+    return Message(
+        message_id=f"{template.replace('_', '-')}:{top_up}",
+        kind=MessageKind.SMS,
+        to=phone,
+        body={"template": template, **fields, "locale": "ru"},
+        created_at=at,
+    )
 
 
 def _enumerate_message(month: str, attempt: int, shard: int, page: int) -> dict[str, Any]:
