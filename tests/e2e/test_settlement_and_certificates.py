@@ -93,3 +93,45 @@ def test_a_member_buys_a_certificate_and_a_store_redeems_it_once(api, member_tok
     assert redeemed.json() == {"certificate_id": bought.json()["certificate_id"], "discount": 899, "forfeited": 101}
     assert (twice.status, twice.json()["error"]["code"]) == (409, "already_redeemed")
     assert by_member.status == 403
+
+
+def test_a_top_up_billing_refuses_gives_the_bonuses_back_once(api, member_token, admin_token, container) -> None:
+    # Given a phone top-up member with 900 bonuses and a limit of 600, settled for last month
+    token, phone, member_id = enrol_with(
+        api, member_token, admin_token, bonuses=900, goal="phone_topup", monthly_writeoff_limit=600
+    )
+    month = last_month()
+    assert api.post("/admin/settlements", json={"month": month}, token=admin_token).status == 202
+    # A run that completed earlier in this session does not settle members who joined since: this one is
+    # settled as the run's worker does (a repeat of the run's own settlement changes nothing).
+    container.settlement.settle_member(month, member_id, "e2e-topups")
+    balance = api.get("/members/me/balance", token=token).json()
+    assert (balance["available"], balance["written_off"]) == (300, 600)
+    before = api.get(f"/admin/settlements/{month}", token=admin_token).json()
+
+    # When billing refuses the top-up, and its answer is delivered twice
+    refusal = {
+        "source": "operator.billing",
+        "detail-type": "TopUpFailed",
+        "detail": {"topup_id": f"topup:{month}:{member_id}", "reason": "number ported to another operator"},
+    }
+    first = api.post("/_local/events", json=refusal)
+    again = api.post("/_local/events", json=refusal)
+
+    # Then the 600 are available again once, the settlement shows why, the report counts it, and an SMS goes out
+    assert first.status == 200, first.text
+    assert first.json() == {"delivered": ["TopUpAnswersFunction"], "results": [{"outcome": "failed_and_returned"}]}
+    assert again.json()["results"] == [{"outcome": "repeat"}]
+    balance = api.get("/members/me/balance", token=token).json()
+    assert (balance["available"], balance["written_off"]) == (900, 0)
+    settlements = [
+        t for t in api.get("/members/me/transactions", token=token).json()["items"] if t["kind"] == "settlement"
+    ]
+    assert [(t["status"], t["amount"]) for t in settlements] == [("rejected", 600)]
+    assert "number ported to another operator" in settlements[0]["reason"]
+    report = api.get(f"/admin/settlements/{month}", token=admin_token).json()
+    assert (report["topups_failed"], report["topups_confirmed"]) == (
+        before["topups_failed"] + 1,
+        before["topups_confirmed"],
+    )
+    assert [(m["kind"], m["to"]) for m in outbox(api, "sms") if m.get("to") == phone] == [("sms", phone)]
