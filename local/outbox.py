@@ -11,5 +11,6 @@ from cashback.platform.config import Settings
 def recent_messages(limit: int = 50) -> list[Message]:
     """Newest first, from the outbox table of this process's environment."""
     dynamodb.bind((OutboxModel,), Settings.from_environment().table("OUTBOX_TABLE"))
-    models = sorted(OutboxModel.scan(), key=lambda m: m.created_at, reverse=True)[:limit]
+    # Messages only: their delivery records (sk DELIVERY) share the table.
+    models = sorted(OutboxModel.scan(OutboxModel.sk == "MSG"), key=lambda m: m.created_at, reverse=True)[:limit]
     return [message_of(m) for m in models]
