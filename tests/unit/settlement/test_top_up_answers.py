@@ -18,11 +18,12 @@ from pynamodb.exceptions import GetError
 from cashback.bootstrap import Container
 from cashback.ledger.audit import reconcile
 from cashback.ledger.rules import Balances, Status
-from cashback.members.rules import Goal, Member
+from cashback.members.rules import Goal, Language, Member
 from cashback.settlement.repository import AnswerModel, SettlementRepository
 from local.outbox import recent_messages
 from tests.builders import AT, a_member_with
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module
+from tests.fixtures.notifications import Postbox
 
 pytestmark = pytest.mark.usefixtures("moto_tables")
 
@@ -245,3 +246,19 @@ def test_any_sequence_of_answers_gives_the_bonuses_back_at_most_once(
     assert container.ledger.balances(member.member_id) == expected
     assert reconciled(container, member.member_id)
     assert len(sms_to(member.phone)) == 1
+
+
+def test_a_member_who_reads_english_is_told_of_the_refusal_in_english(container: Container, postbox: Postbox) -> None:
+    # Given a member who chose English, whose October top-up was requested
+    member = settled(container)
+    container.members.update_me(member.member_id, language=Language.EN)
+
+    # When billing refuses it
+    answer("failed", top_up(member), reason="number ported")
+
+    # Then the SMS on their phone says so in English
+    [sms] = [r for r in postbox.deliver() if r.to == member.phone]
+    assert sms.text == (
+        "We could not top up your phone with 600 bonuses for October 2026 (number ported). "
+        "The bonuses are back on your balance."
+    )

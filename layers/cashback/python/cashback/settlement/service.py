@@ -310,7 +310,7 @@ class SettlementService:
         attached = [store.answer_record(month, member_id, TopUpAnswer.COMPLETED, None, at)]
         member = self._members.find(member_id)
         if member is not None:
-            sms = _top_up_sms(top_up, "topup_completed", member.phone, {"amount": amount, "month": month}, at)
+            sms = _top_up_sms(top_up, "topup_completed", member, {"amount": amount, "month": month}, at)
             attached.append(self._outbox.enqueue(sms))
         if store.record_answer(attached):
             logger.info("top-up confirmed", extra={"topup_id": top_up, "amount": amount})
@@ -335,7 +335,7 @@ class SettlementService:
             attached = [store.answer_record(month, member_id, TopUpAnswer.FAILED, reason, at)]
             if member is not None:
                 body = {"amount": decision.transaction.amount, "month": month, "reason": reason}
-                attached.append(self._outbox.enqueue(_top_up_sms(top_up, "topup_failed", member.phone, body, at)))
+                attached.append(self._outbox.enqueue(_top_up_sms(top_up, "topup_failed", member, body, at)))
             return attached
 
         give_back = GiveBack(
@@ -395,13 +395,13 @@ class SettlementService:
         return self._later_answer(month, member_id, first, answer, reason, at)
 
 
-def _top_up_sms(top_up: str, template: str, phone: str, fields: dict[str, Any], at: datetime) -> Message:
+def _top_up_sms(top_up: str, template: str, member: Member, fields: dict[str, Any], at: datetime) -> Message:
     # One message per top-up and answer: a repeated answer never texts the member twice.
     return Message(
         message_id=f"{template.replace('_', '-')}:{top_up}",
         kind=MessageKind.SMS,
-        to=phone,
-        body={"template": template, **fields, "locale": "ru"},
+        to=member.phone,
+        body={"template": template, **fields, "locale": member.language.value},
         created_at=at,
     )
 
