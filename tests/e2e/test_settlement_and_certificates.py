@@ -51,8 +51,9 @@ def test_the_monthly_run_tops_up_a_phone_once_within_the_limit(api, member_token
     assert report.json()["members_settled"] >= 1
     assert report.json()["state"] in ("completed", "failed")  # other tests leave members without records
     topups = [m for m in outbox(api, "topup_requested") if m["body"]["phone"] == phone]
+    topup_id = f"topup:{month}:{member_id}"
     assert [m["body"] for m in topups] == [
-        {"topup_id": f"topup:{month}:{member_id}", "phone": phone, "amount": 600, "month": month}
+        {"message_id": topup_id, "topup_id": topup_id, "phone": phone, "amount": 600, "month": month, "to": phone}
     ]
     balance = api.get("/members/me/balance", token=token).json()
     assert (balance["available"], balance["written_off"]) == (300, 600)
