@@ -127,8 +127,10 @@ class StreamDelivery:
         endpoint_url: str | None = None,
         positions_file: Path | None = None,
         before_drain: Callable[[], object] | None = None,
+        clients: tuple[Any, Any] | None = None,
     ) -> None:
-        """`before_drain` readies what the functions send to (moto's identities, say) before each drain."""
+        """`before_drain` readies what the functions send to (moto's identities, say) before each drain;
+        `clients` (dynamodb, dynamodbstreams) replaces the boto3 clients built on the first drain."""
         self._table_names = table_names
         self._before_drain = before_drain
         self._invoke = invoke
@@ -137,7 +139,7 @@ class StreamDelivery:
         self._mappings = [_Mapping(s) for s in stream_subscriptions(template) if s.enabled]
         self._load_positions()
         self._lock = threading.Lock()
-        self._clients: tuple[Any, Any] | None = None
+        self._clients = clients
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.dropped: list[DroppedBatch] = []
