@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cashback.outbox.repository import Message, MessageKind, OutboxModel, OutboxRepository, message_of
+from cashback.outbox.repository import (
+    DeliveryState,
+    Message,
+    MessageKind,
+    OutboxModel,
+    OutboxRepository,
+    message_of,
+)
 from cashback.platform import dynamodb
 from cashback.platform.config import Settings
 from local import moto_server
@@ -35,7 +42,8 @@ def _outbox_table() -> str:
 
 
 def recent_messages(limit: int = 50) -> list[Message]:
-    """The outbox table's messages (what is to leave, not what left), newest first."""
+    """The outbox table's messages (what is to leave, not what left), newest first; their delivery records
+    (sk DELIVERY) share the table and are left out."""
     dynamodb.bind((OutboxModel,), _outbox_table())
     models = sorted(OutboxModel.scan(OutboxModel.sk == "MSG"), key=lambda m: m.created_at, reverse=True)
     return [message_of(m) for m in models[:limit]]
@@ -43,7 +51,7 @@ def recent_messages(limit: int = 50) -> list[Message]:
 
 def _sent(repository: OutboxRepository, message: Message) -> Delivered | None:
     delivery = repository.delivery(message.message_id)
-    if delivery is None or delivery.state != "sent" or not delivery.provider_message_id:
+    if delivery is None or delivery.state is not DeliveryState.SENT or not delivery.provider_message_id:
         return None
     sent_at = delivery.sent_at or message.created_at
     if message.kind is MessageKind.SMS:

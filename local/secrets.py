@@ -22,10 +22,18 @@ _LINK_SIGNING_SECRET = secrets.token_urlsafe(32)
 
 # Never deployed: the template gives AWS functions a Secrets Manager secret instead.
 DEVELOPMENT_CERTIFICATE_CODE_KEY = "local-certificate-code-key"
+DEVELOPMENT_EMAIL_CODE_KEY = "local-email-code-key"
+# Keys that derive codes have a fixed development value: a restart of the local stack must still derive
+# the codes of the messages it keeps.
+DEVELOPMENT_KEYS = {
+    Secret.CERTIFICATE_CODE: DEVELOPMENT_CERTIFICATE_CODE_KEY,
+    Secret.EMAIL_CODE: DEVELOPMENT_EMAIL_CODE_KEY,
+}
 VARIABLES = {
     Secret.LINK_SIGNING: "LINK_SIGNING_SECRET",
     Secret.POSTBACK_CREDENTIALS: "POSTBACK_SECRETS",
     Secret.CERTIFICATE_CODE: "CERTIFICATE_CODE_SECRET",
+    Secret.EMAIL_CODE: "EMAIL_CODE_SECRET",
 }
 
 
@@ -37,8 +45,8 @@ class EnvironmentSecrets:
 
     def value(self, secret: Secret) -> str:
         text = self._environ.get(VARIABLES[secret], "")
-        if not text and secret is Secret.CERTIFICATE_CODE:
-            return DEVELOPMENT_CERTIFICATE_CODE_KEY
+        if not text and secret in DEVELOPMENT_KEYS:
+            return DEVELOPMENT_KEYS[secret]
         if not text:
             raise MissingSetting(f"{VARIABLES[secret]} is not set")
         return text

@@ -35,4 +35,10 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 os.environ.pop("AWS_PROFILE", None)
 
-pytest_plugins = ["tests.fixtures.aws", "tests.fixtures.dynamodb_local", "tests.fixtures.wiring", "tests.fixtures.iam"]
+pytest_plugins = [
+    "tests.fixtures.aws",
+    "tests.fixtures.dynamodb_local",
+    "tests.fixtures.wiring",
+    "tests.fixtures.iam",
+    "tests.fixtures.notifications",
+]

@@ -3,7 +3,7 @@
 from http import HTTPStatus
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,6 +13,7 @@ from cashback.certificates.schemas import (
     CertificateOut,
     CertificatePage,
     CertificateRequest,
+    CodeSmsSent,
     RedeemRequest,
     RedemptionOut,
 )
@@ -46,6 +47,17 @@ def list_certificates(
 ) -> CertificatePage:
     page = container.certificates.list_certificates(member_identity(app.current_event).sub, limit=limit, cursor=cursor)
     return CertificatePage(items=[CertificateOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@app.post(
+    "/certificates/<certificate_id>/sms",
+    summary="Send the certificate's code by SMS again (at most one a minute, five a day)",
+    tags=["certificates"],
+)
+def resend_code(certificate_id: Annotated[str, Path(min_length=1, max_length=64)]) -> tuple[CodeSmsSent, int]:
+    sent = container.certificates.resend_code(member_identity(app.current_event).sub, certificate_id)
+    metrics.add_metric(name="CertificateCodesResent", unit=MetricUnit.Count, value=1)
+    return CodeSmsSent(certificate_id=sent.certificate_id, sent_to=sent.sent_to), HTTPStatus.ACCEPTED
 
 
 @app.post("/certificates/redeem", summary="Redeem a certificate at a store terminal", tags=["certificates"])

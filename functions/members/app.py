@@ -3,12 +3,13 @@
 from http import HTTPStatus
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cashback.bootstrap import Container
+from cashback.members.rules import language_from
 from cashback.members.schemas import (
     ConfirmRequest,
     EmailConfirmed,
@@ -31,10 +32,15 @@ container = Container.from_environment()
 
 
 @app.post("/members", summary="Enrol the caller", tags=["members"])
-def enrol(request: Annotated[EnrolRequest | None, Body()] = None) -> tuple[MemberOut, int]:
+def enrol(
+    request: Annotated[EnrolRequest | None, Body()] = None,
+    accept_language: Annotated[str | None, Header(alias="accept-language")] = None,
+) -> tuple[MemberOut, int]:
     request = request or EnrolRequest()
     identity = member_identity(app.current_event)
-    member, created = container.members.enrol(identity.sub, identity.phone, request.email, request.promo_code)
+    member, created = container.members.enrol(
+        identity.sub, identity.phone, request.email, request.promo_code, language=language_from(accept_language)
+    )
     if created:
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
     return MemberOut.of(member), HTTPStatus.CREATED if created else HTTPStatus.OK
@@ -45,7 +51,7 @@ def me() -> MemberOut:
     return MemberOut.of(container.members.me(member_identity(app.current_event).sub))
 
 
-@app.patch("/members/me", summary="Change goal, monthly write-off limit or profile", tags=["members"])
+@app.patch("/members/me", summary="Change goal, monthly write-off limit, profile or language", tags=["members"])
 def update_me(request: Annotated[UpdateMeRequest, Body()]) -> MemberOut:
     profile = ProfileInput(**request.profile.model_dump()) if request.profile else None
     member = container.members.update_me(
@@ -54,6 +60,7 @@ def update_me(request: Annotated[UpdateMeRequest, Body()]) -> MemberOut:
         limit=request.monthly_writeoff_limit,
         limit_given="monthly_writeoff_limit" in request.model_fields_set,
         profile=profile,
+        language=request.language,
     )
     return MemberOut.of(member)
 

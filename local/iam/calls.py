@@ -4,7 +4,8 @@ Most calls need the action of their own name on the resource they name. The exce
 module exists: a TransactWriteItems needs the item-level action of each of its items on that item's table
 (Put -> PutItem, Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem), a
 TransactGetItems needs GetItem, a batch needs its own action on every table it touches, a Query or Scan
-on an index needs the index's ARN, and SendMessageBatch is authorised as sqs:SendMessage.
+on an index needs the index's ARN, SendMessageBatch is authorised as sqs:SendMessage, and an SES v2
+SendEmail needs ses:SendEmail on the identity of its From address.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.iam.stack import Stack, bus_arn
+from local.iam.stack import Stack, bus_arn, ses_identity_arn
 
 ANY_RESOURCE = "*"
 
@@ -47,6 +48,8 @@ def needs(stack: Stack, iam_prefix: str, operation: str, params: Mapping[str, An
     if iam_prefix == "events" and operation == "PutEvents":
         buses = {entry.get("EventBusName") or "default" for entry in params["Entries"]}
         return {Need("events:PutEvents", bus_arn(bus)) for bus in buses}
+    if iam_prefix == "ses" and operation == "SendEmail" and "FromEmailAddress" in params:
+        return {Need("ses:SendEmail", ses_identity_arn(params["FromEmailAddress"]))}
     # Not modelled: the call's own action on any resource, which only a `Resource: "*"` grant allows.
     return {Need(f"{iam_prefix}:{operation}", ANY_RESOURCE)}
 

@@ -4,8 +4,8 @@ tests saw a function make is allowed.
 
 Only what the template uses is understood, and anything else is refused loudly rather than guessed:
 `Effect: Allow` statements with `Action` and `Resource` (strings or lists, IAM wildcards `*` and `?`),
-resources written as strings, `!GetAtt`, `!Ref`, `!Sub` and `!Join`. A Deny, a Condition, NotAction,
-NotResource, a managed policy or an unknown policy template raise `PolicyError`.
+resources written as strings, `!GetAtt`, `!Ref`, `!Sub`, `!Join`, and `!Select` of a `!Split`. A Deny, a
+Condition, NotAction, NotResource, a managed policy or an unknown policy template raise `PolicyError`.
 
 Not modelled (none is a call the function's code makes): the execution role's AWSLambdaBasicExecutionRole,
 the event source mappings' own permissions (SQS polling, stream reads) and X-Ray tracing, all of which
@@ -160,6 +160,9 @@ class Resolver:
             if function == "Fn::Join":
                 separator, parts = argument
                 return str(separator).join(self.value(part) for part in parts)
+            if function == "Fn::Select" and isinstance(argument[1], dict) and set(argument[1]) == {"Fn::Split"}:
+                separator, text = argument[1]["Fn::Split"]
+                return self.value(text).split(str(separator))[int(argument[0])]
         raise PolicyError(f"{node!r} is not understood by the IAM proof")
 
     def _sub(self, argument: Any) -> str:

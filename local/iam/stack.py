@@ -52,6 +52,10 @@ def secret_arn(name: str) -> str:
     return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}"
 
 
+def ses_identity_arn(identity: str) -> str:
+    return f"arn:{PARTITION}:ses:{REGION}:{ACCOUNT_ID}:identity/{identity}"
+
+
 def bus_arn(name: str) -> str:
     return name if name.startswith("arn:") else f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:event-bus/{name}"
 

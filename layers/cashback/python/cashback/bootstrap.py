@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler
     from cashback.ledger.repository import Ledger
     from cashback.ledger.service import LedgerService
     from cashback.members.service import MemberService
+    from cashback.notifications.service import NotificationService
     from cashback.outbox.relay import EventPublisher
     from cashback.outbox.repository import OutboxRepository
     from cashback.payments.service import PaymentService
@@ -137,6 +138,7 @@ class Container:
             PromoCodeRepository(table, self.dynamodb),
             self.ledger,
             self.outbox,
+            email_code_key=lambda: self.secret_key(Secret.EMAIL_CODE),
             subscriber_prefixes=self.settings.subscriber_prefixes,
         )
 
@@ -229,3 +231,33 @@ class Container:
         from cashback.payments.service import PaymentService
 
         return PaymentService(self.ledger, self.members, own_product_rates=self.settings.own_product_rates)
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        """SMS through SNS and email through SES v2; each client is built on its first message."""
+        from functools import cache
+
+        import boto3
+
+        from cashback.certificates.rules import derive_code
+        from cashback.members.email_codes import derive_email_code
+        from cashback.notifications.senders import SesEmail, SnsSms
+        from cashback.notifications.service import CodeDerivers, NotificationService
+
+        if not self.settings.email_sender_address:
+            raise MissingSetting("EMAIL_SENDER_ADDRESS is not set: this function was not given the sender")
+        region = self.settings.region
+        codes = CodeDerivers(
+            certificate=lambda member_id, order_key, nonce: derive_code(
+                self.secret_key(Secret.CERTIFICATE_CODE), member_id, order_key, nonce
+            ),
+            email=lambda member_id, nonce: derive_email_code(self.secret_key(Secret.EMAIL_CODE), member_id, nonce),
+        )
+        return NotificationService(
+            self.outbox,
+            sms=SnsSms(cache(lambda: boto3.client("sns", region_name=region)), self.settings.sms_sender_id),
+            email=SesEmail(
+                cache(lambda: boto3.client("sesv2", region_name=region)), self.settings.email_sender_address
+            ),
+            codes=codes,
+        )

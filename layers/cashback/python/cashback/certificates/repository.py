@@ -4,6 +4,8 @@
   sort key); it carries the nonce the code is derived from and the last symbol for the masked code.
 - `CERTCODE#<lookup hash>` / `CERTCODE`: where a redemption finds the certificate by its code, and the
   one place its redemption is recorded (a conditional update: once).
+- `CERTSMS#<certificate_id>` / `SMS`: what the certificate's SMS is made from (the code's reference, not
+  the code) and how often the member asked for it again; the member's resend finds the certificate here.
 - `REDEEM_FAILS#<scope>#<window>` / `COUNT`: failed redemption attempts per store and overall in a ten
   minute window, expiring by TTL (`expires_at`).
 """
@@ -18,7 +20,15 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from cashback.certificates.rules import AlreadyRedeemed, Certificate, CertificateStatus, CodeRecord, Redemption
+from cashback.certificates.rules import (
+    AlreadyRedeemed,
+    Certificate,
+    CertificateStatus,
+    CodeRecord,
+    CodeSms,
+    Redemption,
+    TooManyResends,
+)
 from cashback.ledger.repository import Attachment, partition
 from cashback.platform import dynamodb as tables
 from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -26,6 +36,7 @@ from cashback.platform.pagination import Page, check_limit, decode_cursor, encod
 CERTIFICATE_PREFIX = "CERTIFICATE#"
 CODE_SK = "CERTCODE"
 FAILS_SK = "COUNT"
+SMS_SK = "SMS"
 
 
 def certificate_sk(created_at: datetime, certificate_id: str) -> str:
@@ -94,7 +105,56 @@ class FailedAttemptsModel(Model):
     expires_at = NumberAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (CertificateModel, CertificateCodeModel, FailedAttemptsModel)
+class CodeSmsModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)  # "CERTSMS#<certificate_id>"
+    sk = UnicodeAttribute(range_key=True)  # SMS_SK
+    certificate_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    member_sk = UnicodeAttribute()
+    denomination = NumberAttribute()
+    order_key = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    last_sent_at = UTCDateTimeAttribute()
+    resends = NumberAttribute(default=0)
+    day = UnicodeAttribute(default="")
+    resends_that_day = NumberAttribute(default=0)
+
+    def to_domain(self) -> CodeSms:
+        return CodeSms(
+            certificate_id=self.certificate_id,
+            member_id=self.member_id,
+            issued_at=_issued_at(self.member_sk),
+            denomination=int(self.denomination),
+            order_key=self.order_key,
+            nonce=self.nonce,
+            last_sent_at=self.last_sent_at,
+            resends=int(self.resends),
+            day=self.day,
+            resends_that_day=int(self.resends_that_day),
+        )
+
+
+def _sms_model(sms: CodeSms) -> CodeSmsModel:
+    return CodeSmsModel(
+        f"CERTSMS#{sms.certificate_id}",
+        SMS_SK,
+        certificate_id=sms.certificate_id,
+        member_id=sms.member_id,
+        member_sk=certificate_sk(sms.issued_at, sms.certificate_id),
+        denomination=sms.denomination,
+        order_key=sms.order_key,
+        nonce=sms.nonce,
+        last_sent_at=sms.last_sent_at,
+        resends=sms.resends,
+        day=sms.day,
+        resends_that_day=sms.resends_that_day,
+    )
+
+
+MODELS: tuple[type[Model], ...] = (CertificateModel, CertificateCodeModel, FailedAttemptsModel, CodeSmsModel)
 
 
 class CertificateRepository:
@@ -105,8 +165,9 @@ class CertificateRepository:
 
     # --- issuing ------------------------------------------------------------------------------------
 
-    def record(self, certificate: Certificate, lookup_hash: str) -> Attachment:
-        """The certificate and its code lookup, as an attachment of the ledger spend that pays for it."""
+    def record(self, certificate: Certificate, lookup_hash: str, sms: CodeSms) -> Attachment:
+        """The certificate, its code lookup and its SMS record, as an attachment of the ledger spend that
+        pays for it."""
         sk = certificate_sk(certificate.created_at, certificate.certificate_id)
         owned = CertificateModel(
             partition(certificate.member_id),
@@ -132,8 +193,25 @@ class CertificateRepository:
         def attach(write: TransactWrite) -> None:
             write.save(owned, condition=CertificateModel.sk.does_not_exist())
             write.save(lookup, condition=CertificateCodeModel.pk.does_not_exist())
+            write.save(_sms_model(sms), condition=CodeSmsModel.pk.does_not_exist())
 
         return attach
+
+    def code_sms(self, certificate_id: str) -> CodeSms | None:
+        try:
+            return CodeSmsModel.get(f"CERTSMS#{certificate_id}", SMS_SK, consistent_read=True).to_domain()
+        except DoesNotExist:
+            return None
+
+    def count_resend(self, before: CodeSms, after: CodeSms, message: Attachment) -> None:
+        """The resend's count and its SMS in the outbox, together; conditioned on the count read, so that
+        two requests at once cannot both pass the limit."""
+        try:
+            with TransactWrite(connection=self._connection) as write:
+                write.save(_sms_model(after), condition=CodeSmsModel.resends == before.resends)
+                message(write)
+        except TransactWriteError as error:
+            raise TooManyResends("the code is being sent already", retry_after=60) from error
 
     def get(self, member_id: str, created_at: datetime, certificate_id: str) -> Certificate | None:
         try:

@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
+from cashback.ledger.calendar import MOSCOW
 from cashback.ledger.money import Bonus
 from cashback.platform.errors import Conflict, DomainError, InvalidInput
 
@@ -66,6 +67,69 @@ class AlreadyRedeemed(Conflict):
 class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_attempts"
+
+
+class CertificateRedeemed(Conflict):
+    code = "certificate_redeemed"
+
+
+class TooManyResends(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# The certificate's SMS again, on the member's request: at most one a minute, five a (Moscow) day.
+RESEND_INTERVAL = timedelta(minutes=1)
+RESENDS_PER_DAY = 5
+
+
+@dataclass(frozen=True)
+class CodeSms:
+    """What the certificate's SMS is made from (the code's reference: member, order key, nonce) and how
+    often it was sent again. The code itself is derived by the sender."""
+
+    certificate_id: str
+    member_id: str
+    issued_at: datetime
+    denomination: Bonus
+    order_key: str
+    nonce: str
+    last_sent_at: datetime
+    resends: int = 0  # ever; numbers the resent messages
+    day: str = ""  # the Moscow day `resends_that_day` counts
+    resends_that_day: int = 0
+
+    def body(self, locale: str) -> dict[str, object]:
+        return {
+            "template": "certificate_code",
+            "certificate_id": self.certificate_id,
+            "denomination": self.denomination,
+            "member_id": self.member_id,
+            "order_key": self.order_key,
+            "nonce": self.nonce,
+            "locale": locale,
+        }
+
+    def resent(self, now: datetime) -> CodeSms:
+        """The record after one more SMS at `now`; refused (with when to try again) past the limits."""
+        wait = self.last_sent_at + RESEND_INTERVAL - now
+        if wait > timedelta(0):
+            raise TooManyResends("the code was sent less than a minute ago", retry_after=_seconds(wait))
+        today = now.astimezone(MOSCOW)
+        day = today.date().isoformat()
+        that_day = self.resends_that_day if self.day == day else 0
+        if that_day >= RESENDS_PER_DAY:
+            tomorrow = today.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+            raise TooManyResends("the code was sent again five times today", retry_after=_seconds(tomorrow - today))
+        return replace(self, last_sent_at=now, resends=self.resends + 1, day=day, resends_that_day=that_day + 1)
+
+
+def _seconds(wait: timedelta) -> int:
+    return max(1, -int(-wait.total_seconds() // 1))  # rounded up: trying again then succeeds
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,8 @@ class RedemptionOut(BaseModel):
         return cls(
             certificate_id=redemption.certificate_id, discount=redemption.discount, forfeited=redemption.forfeited
         )
+
+
+class CodeSmsSent(BaseModel):
+    certificate_id: str
+    sent_to: str = Field(description="The member's number, masked: where the SMS goes.")

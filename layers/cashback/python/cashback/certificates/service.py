@@ -11,8 +11,10 @@ from cashback.certificates.repository import CertificateRepository
 from cashback.certificates.rules import (
     AlreadyRedeemed,
     Certificate,
+    CertificateRedeemed,
     CertificateStatus,
     CodeRecord,
+    CodeSms,
     GoalNotSmartphone,
     IdempotencyKeyReused,
     Redemption,
@@ -29,7 +31,7 @@ from cashback.certificates.rules import (
 from cashback.ledger.money import format_amount, parse_amount
 from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Kind, Source, Spend, Transaction
-from cashback.members.rules import Goal
+from cashback.members.rules import Goal, mask_phone
 from cashback.members.service import MemberService
 from cashback.outbox.repository import Message, MessageKind, OutboxRepository
 from cashback.platform.errors import InvalidInput, NotFound
@@ -39,6 +41,12 @@ from cashback.platform.pagination import Page
 ATTEMPT_WINDOW = timedelta(minutes=10)
 MAX_FAILURES_PER_STORE = 10
 MAX_FAILURES_OVERALL = 1_000
+
+
+@dataclass(frozen=True)
+class ResentSms:
+    certificate_id: str
+    sent_to: str  # masked
 
 
 @dataclass(frozen=True)
@@ -107,21 +115,18 @@ class CertificateService:
             source=Source("certificate", certificate_id),
             details={"certificate_id": certificate_id},
         )
+        # The SMS carries the code's reference, never the code: the notifications function derives it.
+        code_sms = CodeSms(certificate_id, member.member_id, now, amount, key, nonce, last_sent_at=now)
         sms = Message(
             message_id=f"certificate-code:{certificate_id}",
             kind=MessageKind.SMS,
             to=member.phone,
-            body={
-                "template": "certificate_code",
-                "code": code,
-                "denomination": amount,
-                "certificate_id": certificate_id,
-            },
+            body=code_sms.body(member.language.value),
             created_at=now,
         )
         normalised = normalise_code(code)
         assert normalised is not None  # a derived code is always well formed
-        record = self._certificates.record(certificate, lookup_hash(self._code_key(), normalised))
+        record = self._certificates.record(certificate, lookup_hash(self._code_key(), normalised), code_sms)
         outcome = self._ledger.execute(member.member_id, spend, attachments=[record, self._outbox.enqueue(sms)])
         if not outcome.applied:  # a concurrent retry of the same order won: serve its certificate
             served = outcome.transaction or self._ledger.transaction(member.member_id, operation)
@@ -139,6 +144,30 @@ class CertificateService:
         return IssuedCertificate(
             certificate, derive_code(self._code_key(), member_id, key, certificate.nonce), created=False
         )
+
+    def resend_code(self, member_id: str, certificate_id: str, *, now: datetime | None = None) -> ResentSms:
+        """The certificate's SMS again, to the member's number (rate-limited); the code is derived by the
+        sender from the same reference, never stored."""
+        now = _now(now)
+        sms = self._certificates.code_sms(certificate_id)
+        if sms is None or sms.member_id != member_id:  # someone else's certificate is no business of theirs
+            raise NotFound("you have no certificate with this id", code="certificate_not_found")
+        certificate = self._certificates.get(member_id, sms.issued_at, certificate_id)
+        if certificate is None:
+            raise NotFound("you have no certificate with this id", code="certificate_not_found")
+        if certificate.status is CertificateStatus.REDEEMED:
+            raise CertificateRedeemed("this certificate has been redeemed: its code is of no use any more")
+        member = self._members.me(member_id)
+        after = sms.resent(now)
+        message = Message(
+            message_id=f"certificate-code:{certificate_id}:{after.resends}",
+            kind=MessageKind.SMS,
+            to=member.phone,
+            body=sms.body(member.language.value),
+            created_at=now,
+        )
+        self._certificates.count_resend(sms, after, self._outbox.enqueue(message))
+        return ResentSms(certificate_id, mask_phone(member.phone))
 
     def list_certificates(
         self, member_id: str, *, limit: int | None = None, cursor: str | None = None

@@ -1,5 +1,11 @@
-"""Email confirmation codes: six digits sent by email, kept only as a salted hash, short-lived, and
-limited in attempts so that guessing one is impractical (5 tries of a million)."""
+"""Email confirmation codes: six digits sent by email, short-lived, and limited in attempts so that
+guessing one is impractical (5 tries of a million).
+
+A code is derived, never stored: HMAC-SHA256(key, member id, nonce) read as six digits, where the nonce
+(128 random bits) is kept with the pending confirmation and carried by the email message in the outbox.
+The notifications function derives the code again to send it; the database and the outbox alone (nonce,
+no key) do not give it away.
+"""
 
 from __future__ import annotations
 
@@ -21,32 +27,32 @@ class TooManyRequests(DomainError):
     code = "too_many_requests"
 
 
-def new_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
+def new_nonce() -> str:
+    return secrets.token_hex(16)
 
 
-def hash_code(code: str, salt: str) -> str:
-    return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
+def derive_email_code(key: bytes, member_id: str, nonce: str) -> str:
+    digest = hmac.new(key, f"email-code\x00{member_id}\x00{nonce}".encode(), hashlib.sha256).digest()
+    # 2**64 over a million: the modulo's bias is far below anything a guesser could use.
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
 
 
 @dataclass(frozen=True)
 class PendingConfirmation:
     email: str
-    code_hash: str
-    salt: str
+    nonce: str
     sent_at: datetime
     attempts: int = 0
 
     @classmethod
-    def issue(cls, email: str, code: str, now: datetime) -> PendingConfirmation:
-        salt = secrets.token_hex(16)
-        return cls(email=email, code_hash=hash_code(code, salt), salt=salt, sent_at=now)
+    def issue(cls, email: str, now: datetime) -> PendingConfirmation:
+        return cls(email=email, nonce=new_nonce(), sent_at=now)
 
     @property
     def expires_at(self) -> datetime:
         return self.sent_at + LIFETIME
 
-    def check(self, code: str, now: datetime) -> bool:
+    def check(self, code: str, now: datetime, *, key: bytes, member_id: str) -> bool:
         """True when `code` is right; raises when the code may no longer be tried."""
         if now >= self.expires_at:
             raise Gone("the confirmation code has expired; ask for a new one", code="code_expired")
@@ -54,4 +60,4 @@ class PendingConfirmation:
             raise Gone("too many wrong codes; ask for a new one", code="too_many_attempts")
         if not code.isdigit() or len(code) != 6:
             raise InvalidInput("the code is six digits", code="invalid_code")
-        return hmac.compare_digest(hash_code(code, self.salt), self.code_hash)
+        return hmac.compare_digest(derive_email_code(key, member_id, self.nonce), code)

@@ -16,7 +16,7 @@ from pynamodb.transactions import TransactWrite
 
 from cashback.ledger.repository import Attachment
 from cashback.members.email_codes import RESEND_INTERVAL, PendingConfirmation, TooManyRequests
-from cashback.members.rules import Goal, Member, Profile
+from cashback.members.rules import Goal, Language, Member, Profile
 from cashback.platform import dynamodb as tables
 from cashback.platform.errors import Conflict, NotFound
 
@@ -41,6 +41,7 @@ class MemberModel(Model):
     email = UnicodeAttribute(null=True)
     email_confirmed = BooleanAttribute(default=False)
     goal = UnicodeAttribute(default=Goal.PHONE_TOPUP.value)
+    language = UnicodeAttribute(null=True)  # absent on members enrolled before languages: Russian
     monthly_writeoff_limit = NumberAttribute(null=True)
     first_name = UnicodeAttribute(null=True)
     last_name = UnicodeAttribute(null=True)
@@ -60,6 +61,7 @@ class MemberModel(Model):
             email=self.email,
             email_confirmed=bool(self.email_confirmed),
             goal=Goal(self.goal),
+            language=Language(self.language or Language.RU.value),
             monthly_writeoff_limit=None if self.monthly_writeoff_limit is None else int(self.monthly_writeoff_limit),
             profile=profile,
         )
@@ -83,14 +85,13 @@ class EmailConfirmationModel(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # EMAIL_SK
     email = UnicodeAttribute()
-    code_hash = UnicodeAttribute()
-    salt = UnicodeAttribute()
+    nonce = UnicodeAttribute()
     sent_at = UTCDateTimeAttribute()
     attempts = NumberAttribute(default=0)
     expires_at = NumberAttribute()  # TTL: DynamoDB removes stale codes
 
     def to_domain(self) -> PendingConfirmation:
-        return PendingConfirmation(self.email, self.code_hash, self.salt, self.sent_at, int(self.attempts))
+        return PendingConfirmation(self.email, self.nonce, self.sent_at, int(self.attempts))
 
 
 class SubscriberModel(Model):
@@ -152,6 +153,7 @@ class MemberRepository:
             email=member.email,
             email_confirmed=member.email_confirmed,
             goal=member.goal.value,
+            language=member.language.value,
             monthly_writeoff_limit=member.monthly_writeoff_limit,
             created_at=member.created_at,
         )
@@ -175,12 +177,15 @@ class MemberRepository:
         limit: int | None = None,
         clear_limit: bool = False,
         profile: Profile | None = None,
+        language: Language | None = None,
     ) -> Attachment | None:
         """The change of a member's settings, to commit alone (`apply`) or with a bonus (as an attachment);
         None when nothing changes."""
         actions: list[Action] = []
         if goal is not None:
             actions.append(MemberModel.goal.set(goal.value))
+        if language is not None:
+            actions.append(MemberModel.language.set(language.value))
         if clear_limit:
             actions.append(MemberModel.monthly_writeoff_limit.remove())
         elif limit is not None:
@@ -222,8 +227,7 @@ class MemberRepository:
             _member_pk(member_id),
             EMAIL_SK,
             email=pending.email,
-            code_hash=pending.code_hash,
-            salt=pending.salt,
+            nonce=pending.nonce,
             sent_at=pending.sent_at,
             attempts=0,
             expires_at=int(pending.expires_at.timestamp()),
@@ -262,7 +266,7 @@ class MemberRepository:
             write.update(MemberModel(_member_pk(member_id), PROFILE_SK), confirmed, condition=MemberModel.pk.exists())
             write.delete(
                 EmailConfirmationModel(_member_pk(member_id), EMAIL_SK),
-                condition=EmailConfirmationModel.code_hash == pending.code_hash,
+                condition=EmailConfirmationModel.nonce == pending.nonce,
             )
 
         return attach

@@ -19,6 +19,19 @@ class Goal(StrEnum):
     SMARTPHONE = "smartphone"
 
 
+class Language(StrEnum):
+    """The language of the member's messages."""
+
+    RU = "ru"
+    EN = "en"
+
+
+def language_from(accept_language: str | None) -> Language:
+    """English when the client's first preference is English (`en`, `en-GB`, ...), else Russian."""
+    first = (accept_language or "")[:64].split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return Language.EN if first == "en" or first.startswith("en-") else Language.RU
+
+
 @dataclass(frozen=True)
 class Profile:
     first_name: str
@@ -38,6 +51,7 @@ class Member:
     goal: Goal = Goal.PHONE_TOPUP
     monthly_writeoff_limit: int | None = None
     profile: Profile | None = None
+    language: Language = Language.RU
 
 
 def normalise_phone(raw: str) -> str:

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from cashback.members.rules import Goal, Member
+from cashback.members.rules import Goal, Language, Member
 
 
 class EnrolRequest(BaseModel):
@@ -30,6 +30,7 @@ class MemberOut(BaseModel):
     goal: Goal
     monthly_writeoff_limit: int | None
     profile: ProfileOut | None
+    language: Language = Field(description="The language of the member's SMS and emails: ru (default) or en.")
     created_at: datetime
 
     @classmethod
@@ -44,6 +45,7 @@ class MemberOut(BaseModel):
             goal=member.goal,
             monthly_writeoff_limit=member.monthly_writeoff_limit,
             profile=None if profile is None else ProfileOut(**profile.__dict__),
+            language=member.language,
             created_at=member.created_at,
         )
 
@@ -63,6 +65,7 @@ class UpdateMeRequest(BaseModel):
     goal: Goal | None = None
     monthly_writeoff_limit: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     profile: ProfileIn | None = None
+    language: Language | None = Field(default=None, description="ru or en: the language of the member's messages.")
 
 
 class EmailRequest(BaseModel):

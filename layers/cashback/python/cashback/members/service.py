@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from cashback.ledger.repository import Ledger, Outcome
 from cashback.members import bonuses
-from cashback.members.email_codes import PendingConfirmation, new_code
+from cashback.members.email_codes import LIFETIME, PendingConfirmation
 from cashback.members.promo_code_repository import PromoCodeRepository
 from cashback.members.promo_codes import PromoCode, PromoCodeAlreadyUsed, normalise_code
 from cashback.members.repository import MemberRepository
 from cashback.members.rules import (
     Goal,
+    Language,
     Member,
     check_profile,
     check_writeoff_limit,
@@ -41,6 +42,7 @@ class MemberService:
         ledger: Ledger,
         outbox: OutboxRepository,
         *,
+        email_code_key: Callable[[], bytes],
         subscriber_prefixes: tuple[str, ...] = (),
     ) -> None:
         self._members = members
@@ -48,6 +50,8 @@ class MemberService:
         self._ledger = ledger
         self._outbox = outbox
         self._subscriber_prefixes = subscriber_prefixes
+        # The HMAC key email codes are derived with (email_codes.py); read on the first confirmation.
+        self._email_code_key = email_code_key
 
     def enrol(
         self,
@@ -56,6 +60,7 @@ class MemberService:
         email: str | None = None,
         promo_code: str | None = None,
         *,
+        language: Language = Language.RU,
         now: datetime | None = None,
     ) -> tuple[Member, bool]:
         """Enrols the caller; a second enrolment returns the member as they are (`created` False).
@@ -72,7 +77,7 @@ class MemberService:
         if member is None:
             phone = normalise_phone(phone)
             subscriber = is_subscriber(phone, self._subscriber_prefixes, self._members.directory_entry(phone))
-            new = Member(member_id=member_id, phone=phone, subscriber=subscriber, created_at=now)
+            new = Member(member_id=member_id, phone=phone, subscriber=subscriber, created_at=now, language=language)
             member, created = self._members.enrol(new)
         if email and created:
             self.request_email_confirmation(member_id, email, now=now)
@@ -92,10 +97,11 @@ class MemberService:
         limit: int | None = None,
         limit_given: bool = False,
         profile: ProfileInput | None = None,
+        language: Language | None = None,
         now: datetime | None = None,
     ) -> Member:
-        """Changes goal, monthly write-off limit (null removes it) and profile. The first complete profile of a
-        non-subscriber earns its bonus, committed together with the profile."""
+        """Changes goal, monthly write-off limit (null removes it), profile and language. The first complete
+        profile of a non-subscriber earns its bonus, committed together with the profile."""
         now = _now(now)
         member = self._members.require(member_id)
         checked = None
@@ -103,7 +109,12 @@ class MemberService:
             checked = check_profile(profile.first_name, profile.last_name, profile.birth_date, profile.city, now.date())
         limit = check_writeoff_limit(limit) if limit_given else None
         change = self._members.update(
-            member.member_id, goal=goal, limit=limit, clear_limit=limit_given and limit is None, profile=checked
+            member.member_id,
+            goal=goal,
+            limit=limit,
+            clear_limit=limit_given and limit is None,
+            profile=checked,
+            language=language,
         )
         if change is None:
             return member
@@ -124,13 +135,20 @@ class MemberService:
         address = normalise_email(email)
         if member.email_confirmed and member.email == address:
             raise Conflict("this address is already confirmed", code="email_already_confirmed")
-        code = new_code()
-        pending = PendingConfirmation.issue(address, code, now)
+        pending = PendingConfirmation.issue(address, now)
+        # The code's reference, not the code: the notifications function derives it with the key.
+        body = {
+            "template": "email_confirmation",
+            "member_id": member.member_id,
+            "nonce": pending.nonce,
+            "valid_minutes": int(LIFETIME.total_seconds() // 60),
+            "locale": member.language.value,
+        }
         message = Message(
             message_id=f"email-confirmation:{member.member_id}:{int(now.timestamp() * 1000)}",
             kind=MessageKind.EMAIL,
             to=address,
-            body={"template": "email_confirmation", "code": code, "valid_minutes": 15},
+            body=body,
             created_at=now,
         )
         self._members.start_confirmation(member.member_id, pending, self._outbox.enqueue(message))
@@ -144,7 +162,7 @@ class MemberService:
         pending = self._members.pending_confirmation(member.member_id)
         if pending is None:
             raise NotFound("no confirmation is pending; ask for a code first", code="no_pending_confirmation")
-        if not pending.check(code.strip(), now):
+        if not pending.check(code.strip(), now, key=self._email_code_key(), member_id=member.member_id):
             self._members.record_wrong_code(member.member_id, pending.attempts)
             raise InvalidInput("that code is not the one we sent", code="wrong_code")
         confirm = self._members.confirm_email(member.member_id, pending)

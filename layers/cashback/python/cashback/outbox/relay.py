@@ -1,4 +1,5 @@
-"""The outbox relay: new outbox messages (the table's stream, NEW_IMAGE) become EventBridge events.
+"""The outbox relay: new top-up requests of the outbox (the table's stream, NEW_IMAGE) become EventBridge
+events for billing. SMS and email are sent by the notifications function, never put on a bus.
 
 Each event carries the message id (`detail.message_id`) so that receivers drop repeats: the relay
 delivers at least once. PutEvents takes ten entries a call; an entry it refuses fails its stream record,
@@ -15,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 SOURCE = "cashback.outbox"
-DETAIL_TYPES = {"topup_requested": "TopUpRequested", "sms": "SmsRequested", "email": "EmailRequested"}
+DETAIL_TYPES = {"topup_requested": "TopUpRequested"}
 _deserializer = TypeDeserializer()
 
 
@@ -43,7 +44,7 @@ def _json_safe(value: Any) -> Any:
 
 
 def outbound_event(sequence_number: str, new_image: dict[str, Any], bus_name: str) -> OutboundEvent | None:
-    """The event for one new outbox item; None for anything that is not a message."""
+    """The event for one new outbox item; None for anything that is not a top-up request."""
     item = _plain(new_image)
     if item.get("sk") != "MSG" or item.get("kind") not in DETAIL_TYPES:
         return None

@@ -49,6 +49,10 @@ class Settings:
     link_signing_secret_arn: str = _variable("LINK_SIGNING_SECRET_ARN")
     postback_secrets_arn: str = _variable("POSTBACK_SECRETS_ARN")
     certificate_code_secret_arn: str = _variable("CERTIFICATE_CODE_SECRET_ARN")
+    email_code_secret_arn: str = _variable("EMAIL_CODE_SECRET_ARN")
+    # Messages: the SES identity emails come from, and the sender id SMS show where the country allows one.
+    email_sender_address: str = _variable("EMAIL_SENDER_ADDRESS")
+    sms_sender_id: str = _variable("SMS_SENDER_ID")
     # Comma-separated E.164 prefixes of the operator's own numbers.
     subscriber_ranges: str = _variable("SUBSCRIBER_RANGES")
     # "tariff=50,store=50,content=30,wallet=1": the operator's own products' cashback rates, in percent.

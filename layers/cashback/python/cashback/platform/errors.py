@@ -6,6 +6,7 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After (a 429 that knows when to try again)
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

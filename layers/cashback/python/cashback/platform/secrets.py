@@ -16,6 +16,7 @@ class Secret(StrEnum):
     LINK_SIGNING = "link_signing"  # signs members' links to the stores
     POSTBACK_CREDENTIALS = "postback_credentials"  # JSON {"<network>": ["<active secret>", ...]}
     CERTIFICATE_CODE = "certificate_code"  # derives and looks up certificate codes
+    EMAIL_CODE = "email_code"  # derives email confirmation codes (members, notifications)
 
 
 class Secrets(Protocol):
@@ -30,6 +31,7 @@ class SecretsManagerSecrets:
             Secret.LINK_SIGNING: settings.link_signing_secret_arn,
             Secret.POSTBACK_CREDENTIALS: settings.postback_secrets_arn,
             Secret.CERTIFICATE_CODE: settings.certificate_code_secret_arn,
+            Secret.EMAIL_CODE: settings.email_code_secret_arn,
         }
 
     def value(self, secret: Secret) -> str:

@@ -19,11 +19,18 @@ from pydantic import ValidationError
 from cashback.platform.errors import DomainError
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = details
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps({"error": error}))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": error}),
+        headers=headers,
+    )
 
 
 def _describe(errors: Any) -> tuple[str, list[dict[str, str]]]:
@@ -38,7 +45,8 @@ def _describe(errors: Any) -> tuple[str, list[dict[str, str]]]:
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response:
-        return error_response(error.status, error.code, error.message)
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+        return error_response(error.status, error.code, error.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response:
