@@ -89,7 +89,7 @@ Try it:
        --json '{{"member_id": "'$MEMBER'", "amount": 100, "reason": "Welcome gift"}}'
   curl -s {url}/members/me/transactions -H "Authorization: Bearer $TOKEN"
 
-Ctrl-C stops the gateway and DynamoDB Local.
+Ctrl-C stops the gateway, moto and DynamoDB Local.
 """
 
 
