@@ -468,6 +468,7 @@ def _at_path(event_name: str, parameter: str, value: str) -> dict[str, Any]:
         ("admin-partner-promotion", "partner_id", 404),
         ("admin-partner-put", "partner_id", 422),  # a new partner's id must be a slug
         ("claims-resolve", "claim_id", 422),
+        ("certificates-resend-sms", "certificate_id", 422),
         ("settlement-report", "month", 422),
         ("postbacks-admitad", "network", 404),  # an unknown network
         ("postbacks-direct", "network", 404),
@@ -488,7 +489,10 @@ def _http_events() -> list[str]:
     ]
 
 
-HEADERS = ["authorization", "content-type", "idempotency-key", "x-signature", "x-partner-id", "x-forwarded-proto"]
+HEADERS = [
+    *("authorization", "content-type", "idempotency-key", "x-signature", "x-partner-id", "x-forwarded-proto"),
+    "accept-language",
+]
 QUERY = ["limit", "cursor", "q", "category", "status", "t", "token", "subid", "time", "order_sum", "tariff_id"]
 
 

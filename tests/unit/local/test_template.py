@@ -54,6 +54,7 @@ CONTRACT_AUTH = {
     "POST /certificates": "jwt",
     "GET /certificates": "jwt",
     "POST /certificates/redeem": "iam",
+    "POST /certificates/{certificate_id}/sms": "jwt",
     "PUT /admin/partners/{partner_id}": "iam",
     "POST /admin/partners/{partner_id}/promotions": "iam",
     "POST /admin/promo-codes": "iam",
