@@ -3,6 +3,7 @@ DynamoDB Local's real streams is in tests/integration/test_local_streams.py)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from hypothesis import given, settings
@@ -129,3 +130,22 @@ def expected_batches(kinds: list[str], batch_size: int, failing_once: set[int]) 
         else:
             position += len(batch)
     return batches
+
+
+def test_started_delivery_drains_in_the_background_until_stopped() -> None:
+    # Given a stream with one SMS and a delivery polling it in the background, as `make run` does
+    stream = MemoryStream()
+    stream.put("m0", "sms")
+    arrived = threading.Event()
+
+    def notify(function_id: str, event: dict[str, Any]) -> None:
+        arrived.set()
+
+    delivery = StreamDelivery(template(10, 1), {"MessagesTable": "messages"}, notify, clients=(stream, stream))
+
+    # When it is started, the SMS arrives without anyone asking for a drain
+    delivery.start(interval_seconds=0.01)
+    try:
+        assert arrived.wait(timeout=10)
+    finally:
+        delivery.stop()
