@@ -137,6 +137,7 @@ class StreamDelivery:
         self._endpoint_url = endpoint_url
         self._positions_file = positions_file
         self._mappings = [_Mapping(s) for s in stream_subscriptions(template) if s.enabled]
+        self._saved_state: str | None = None
         self._load_positions()
         self._lock = threading.Lock()
         self._clients = clients
@@ -357,7 +358,12 @@ class StreamDelivery:
     def _save_positions(self) -> None:
         if self._positions_file is None:
             return
-        state = {m.key: {"positions": m.positions, "finished": sorted(m.finished)} for m in self._mappings}
+        state = json.dumps(
+            {m.key: {"positions": m.positions, "finished": sorted(m.finished)} for m in self._mappings}, indent=1
+        )
+        if state == self._saved_state:
+            return  # `make run` drains twice a second: the file is written only when a position moved
         temporary = self._positions_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(state, indent=1))
+        temporary.write_text(state)
         temporary.replace(self._positions_file)
+        self._saved_state = state
