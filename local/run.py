@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -54,14 +53,14 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _keep_token_secret(data_dir: Path) -> None:
-    """Tokens minted before a restart stay valid: the signing secret is kept next to the data."""
-    path = data_dir / "token-secret"
+def _keep_token_key(data_dir: Path) -> None:
+    """Tokens minted before a restart stay valid: the signing key is kept next to the data."""
+    path = data_dir / "token-key.pem"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    tokens.use_secret(path.read_bytes())
+        path.touch(mode=0o600)
+        path.write_bytes(tokens.SigningKey.generate().pem())
+    tokens.use_key(tokens.SigningKey.from_pem(path.read_bytes()))
 
 
 def _seed() -> None:
@@ -79,6 +78,7 @@ Cashback platform running on {url}
   Swagger UI     {url}/_local/swagger
   OpenAPI        {url}/openapi.json
   Outbox         {url}/_local/outbox
+  Token keys     {url}/_local/jwks.json
 
 Try it:
   TOKEN=$(curl -s {url}/_local/token --json '{{"phone": "+79161234567"}}' | jq -r .token)
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     if not args.in_memory:
-        _keep_token_secret(args.data_dir)
+        _keep_token_key(args.data_dir)
     for variable, value in FAKE_AWS_ENVIRONMENT.items():
         os.environ.setdefault(variable, value)
     try:

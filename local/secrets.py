@@ -13,7 +13,6 @@ from collections.abc import Mapping
 
 from cashback.platform.config import MissingSetting
 from cashback.platform.secrets import Secret
-from local import tokens
 
 DEVELOPMENT_POSTBACK_SECRETS = {"admitad": ["local-admitad-secret"], "direct": ["local-direct-secret"]}
 # Store links are short-lived: a secret per process is enough, links minted before a restart just expire.
@@ -54,7 +53,6 @@ class EnvironmentSecrets:
 
 def local_secrets() -> dict[str, str]:
     return {
-        "LOCAL_TOKEN_SECRET": tokens.current_secret(),
         "LINK_SIGNING_SECRET": _LINK_SIGNING_SECRET,
         "POSTBACK_SECRETS": json.dumps(DEVELOPMENT_POSTBACK_SECRETS),
     }

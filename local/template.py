@@ -223,6 +223,8 @@ def function_environment(
                 resolved = names[target]
             elif target in parameters and "Default" in parameters[target]:
                 resolved = _scalar(parameters[target]["Default"])
+        elif isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+            resolved = substitute_parameters(template, value["Fn::Sub"])
         if resolved is not None:
             environment[variable] = resolved
     return environment
@@ -239,6 +241,60 @@ def email_addresses(template: Mapping[str, Any], names: Mapping[str, str]) -> se
         for value in function_environment(template, logical_id, names).values()
         if EMAIL_ADDRESS.fullmatch(value)
     }
+
+
+def substitute_parameters(template: Mapping[str, Any], text: Any, extra: Mapping[str, str] | None = None) -> str | None:
+    """A `!Sub` string whose every `${Name}` is a parameter with a default (or in `extra`); else None."""
+    if not isinstance(text, str):
+        return None
+    parameters = template.get("Parameters") or {}
+    known = {name: _scalar(p.get("Default")) for name, p in parameters.items() if "Default" in p} | dict(extra or {})
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        found = known.get(match.group(1))
+        if found is None:
+            missing = True
+            return ""
+        return found
+
+    resolved = re.sub(r"\$\{([^}!]+)\}", value, text)
+    return None if missing else resolved
+
+
+@dataclass(frozen=True)
+class CallerRole:
+    """An IAM role the template defines for callers of its IAM-authorised routes, as the local gateway
+    plays it: its name, and the execute-api resources its policies allow (IAM wildcards)."""
+
+    logical_id: str
+    name: str
+    invoke_resources: tuple[str, ...]
+
+
+def caller_role(template: Mapping[str, Any], logical_id: str, context: Mapping[str, str]) -> CallerRole:
+    """`context` gives the pseudo parameters and resources the policies' `!Sub` strings name (the region,
+    the account, the API's id)."""
+    resource = resources_of_type(template, "AWS::IAM::Role")[logical_id]
+    properties = _properties(resource)
+    name = substitute_parameters(template, (properties.get("RoleName") or {}).get("Fn::Sub"), context)
+    if name is None:
+        raise ValueError(f"{logical_id}: RoleName must be a !Sub of parameters the local stack knows")
+    allowed = []
+    for policy in properties.get("Policies") or []:
+        for statement in (policy.get("PolicyDocument") or {}).get("Statement") or []:
+            actions = statement.get("Action")
+            actions = actions if isinstance(actions, list) else [actions]
+            if statement.get("Effect") != "Allow" or "execute-api:Invoke" not in actions:
+                continue
+            resources = statement.get("Resource")
+            for item in resources if isinstance(resources, list) else [resources]:
+                text = item.get("Fn::Sub") if isinstance(item, dict) else item
+                resolved = substitute_parameters(template, text, context)
+                if resolved is not None:
+                    allowed.append(resolved)
+    return CallerRole(logical_id, name, tuple(allowed))
 
 
 def table_variables(template: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, str]:

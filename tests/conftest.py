@@ -27,6 +27,9 @@ os.environ.update(
         "MEMBERS_TABLE": "cashback-test-members",
         "LEDGER_TABLE": "cashback-test-ledger",
         "OUTBOX_TABLE": "cashback-test-outbox",
+        # The roles the sample events' operators assumed (events/admin-*.json, certificates-redeem.json).
+        "ADMIN_CALLER_ROLE": "cashback-dev-admin-caller",
+        "POS_CALLER_ROLE": "cashback-dev-pos-caller",
         # A developer's running `make run` stack (.data/local-stack.json) is never the tests': ops such as
         # reconcile would otherwise work on it. Tests that want one write their own file and point here.
         "LOCAL_STACK_FILE": os.path.join(tempfile.gettempdir(), f"cashback-tests-{os.getpid()}-no-local-stack.json"),

@@ -18,12 +18,12 @@ from cashback.certificates.schemas import (
     RedemptionOut,
 )
 from cashback.platform.observability import logger, metrics
-from cashback.platform.web.identity import member_identity, operator_identity
+from cashback.platform.web.identity import member_identity, terminal_identity
 from cashback.platform.web.resolver import make_resolver
 
-app = make_resolver()
 # Built once per container; its settings are checked here, at cold start.
 container = Container.from_environment()
+app = make_resolver(operators=container.settings)
 
 
 @app.post("/certificates", summary="Buy a smartphone certificate with bonuses", tags=["certificates"])
@@ -62,13 +62,15 @@ def resend_code(certificate_id: Annotated[str, Path(min_length=1, max_length=64)
 
 @app.post("/certificates/redeem", summary="Redeem a certificate at a store terminal", tags=["certificates"])
 def redeem_certificate(request: Annotated[RedeemRequest, Body()]) -> RedemptionOut:
+    terminal = terminal_identity(app.current_event, container.settings.pos_caller_role)
     redemption = container.certificates.redeem_certificate(
         request.code,
         store_id=request.store_id,
         order_id=request.order_id,
         price=request.price,
         item=request.item,
-        operator=operator_identity(app.current_event),
+        operator=terminal.identity,
+        operator_store_id=terminal.store_id,
     )
     metrics.add_metric(name="CertificatesRedeemed", unit=MetricUnit.Count, value=1)
     return RedemptionOut.of(redemption)

@@ -12,12 +12,17 @@ from cashback.bootstrap import Container
 from cashback.claims.rules import ClaimState
 from cashback.claims.schemas import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
 from cashback.platform.observability import logger, metrics
-from cashback.platform.web.identity import member_identity, operator_identity
+from cashback.platform.web.identity import admin_identity, member_identity
 from cashback.platform.web.resolver import make_resolver
 
-app = make_resolver()
 # Built once per container; its settings are checked here, at cold start.
 container = Container.from_environment()
+app = make_resolver(operators=container.settings)
+
+
+def _actor() -> str:
+    """The admin caller, kept with what they do (anyone else was refused before the route ran)."""
+    return admin_identity(app.current_event, container.settings.admin_caller_role)
 
 
 @app.post("/members/me/claims", summary="Claim cashback that did not come", tags=["claims"])
@@ -57,7 +62,7 @@ def resolve(claim_id: Annotated[str, Path(max_length=64)], request: Annotated[Re
         claim_id,
         request.action,
         request.reason,
-        actor=operator_identity(app.current_event),
+        actor=_actor(),
         orphan_id=request.orphan_id,
         amount=request.amount,
     )

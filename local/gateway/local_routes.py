@@ -56,6 +56,8 @@ class LocalRoutes:
         path, method = request.raw_path, request.method
         if path == "/_local/token" and method == "POST":
             return self.token(request.body)
+        if path == "/_local/jwks.json" and method == "GET":
+            return json_response(200, tokens.jwks())
         if path == "/_local/outbox" and method == "GET":
             return self.outbox(query)
         if path == "/_local/events" and method == "POST":
@@ -76,7 +78,8 @@ class LocalRoutes:
             if phone is not None and role is None:
                 return json_response(200, {"token": tokens.mint_member(phone)})
             if role is not None and phone is None:
-                return json_response(200, {"token": tokens.mint_operator(role, request.get("store_id"))})
+                token = tokens.mint_operator(role, request.get("store_id"), request.get("terminal_id"))
+                return json_response(200, {"token": token})
         except tokens.InvalidTokenRequest as error:
             return api_error(422, error.code, str(error))
         return api_error(422, "phone_or_role_required", 'give either {"phone": ...} or {"role": ...}')

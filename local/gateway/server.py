@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from local.gateway.authorizers import authorize
+from local.gateway.authorizers import Authorizers
 from local.gateway.function_host import FunctionHost, LambdaHandler
 from local.gateway.http_api import (
     INTERNAL_ERROR,
@@ -152,6 +152,7 @@ class LocalGateway:
             before_drain=aws.prepare if aws is not None else None,
         )
         self.local_routes = LocalRoutes(self.functions, event_rules(template), drain=self.drain)
+        self.authorizers = Authorizers(template)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -171,7 +172,7 @@ class LocalGateway:
         if matched is None:
             return NOT_FOUND
         route, path_parameters = matched
-        authorizer, refusal = authorize(route, request.headers)
+        authorizer, refusal = self.authorizers.authorize(route, request.headers, request.method, request.raw_path)
         if refusal is not None:
             return refusal
         request_id = str(uuid.uuid4())

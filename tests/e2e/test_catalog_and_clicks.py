@@ -21,7 +21,6 @@ from tests.fixtures.handlers import handler_module
 from tests.unit.catalog.support import forget_warm_state
 
 LINK_SIGNING_SECRET = "e2e-link-signing-secret-0123456789abcdef"
-TOKEN_SECRET = "e2e-local-token-secret"
 SIGN_IN = "https://cashback.example.com/sign-in"
 # The functions the gateway hosts for this story, whose containers keep warm state (catalog, partners, verifier).
 FUNCTIONS = ("catalog", "clicks", "admin")
@@ -41,15 +40,8 @@ def cold_functions() -> None:
 
 @pytest.fixture(autouse=True)
 def local_stack(seeded: None) -> Iterator[None]:
-    """The variables the local stack gives the catalog and clicks functions, and a cold container each test.
-
-    The local gateway mints member tokens with a secret of its own that it does not give the in-process
-    handlers yet, so this test gives both sides one.
-    """
+    """The variables the local stack gives the catalog and clicks functions, and a cold container each test."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tokens, "_SECRET", TOKEN_SECRET.encode())
-        patch.setenv("LOCAL_TOKEN_SECRET", TOKEN_SECRET)
-        patch.setenv("MEMBER_TOKEN_VERIFIER", "local")
         patch.setenv("LINK_SIGNING_SECRET", LINK_SIGNING_SECRET)
         cold_functions()
         yield

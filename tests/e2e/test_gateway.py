@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from cashback.platform.web.id_tokens import IdTokenVerifier, MemberClaims, StaticKeys
 from local import tokens
 from local.gateway.server import LocalGateway
 from local.template import Route, load_template
@@ -34,7 +35,7 @@ def test_a_member_route_without_a_token_is_refused_before_the_handler(api: ApiCl
 @pytest.mark.parametrize(
     "token",
     [
-        tokens.mint_member("+79161234567", secret=b"not the gateway's secret"),
+        tokens.mint_member("+79161234567", key=tokens.SigningKey.generate()),  # not the stack's key
         tokens.mint_member("+79161234567", now=1_600_000_000),  # long expired
         "not-a-jwt",
     ],
@@ -63,6 +64,61 @@ def test_an_admin_route_refuses_members_and_anonymous_callers(api: ApiClient, me
     # Then both are forbidden, as API Gateway's IAM authorizer answers
     assert (as_member.status, as_member.json()) == (403, {"message": "Forbidden"})
     assert (anonymous.status, anonymous.json()) == (403, {"message": "Forbidden"})
+
+
+def test_a_member_whose_phone_is_not_verified_is_refused(api: ApiClient) -> None:
+    # Given a genuine ID token of the pool whose phone number was never verified
+    token = tokens.mint_member("+79161234567", phone_verified=False)
+
+    # When it calls a member route
+    response = api.get("/members/me", token=token)
+
+    # Then API Gateway lets it through, and the function refuses it
+    assert (response.status, response.json()["error"]["code"]) == (403, "phone_not_verified")
+
+
+def test_a_store_terminal_cannot_call_admin_routes(api: ApiClient, pos_token: str) -> None:
+    adjustment = {"member_id": "m-1", "amount": 1_000, "reason": "a terminal helping itself"}
+
+    response = api.post("/admin/adjustments", json=adjustment, token=pos_token)
+
+    # The pos role's policy allows no admin route: API Gateway's IAM authorizer refuses it
+    assert (response.status, response.json()) == (403, {"message": "Forbidden"})
+
+
+def test_an_admin_caller_cannot_redeem_certificates(api: ApiClient, admin_token: str) -> None:
+    redemption = {"code": "ABCD-EFGH-JKMN-P", "store_id": "s-1", "order_id": "o-1", "price": "1", "item": "smartphone"}
+
+    response = api.post("/certificates/redeem", json=redemption, token=admin_token)
+
+    assert (response.status, response.json()) == (403, {"message": "Forbidden"})
+
+
+def test_a_terminal_redeeming_for_another_store_is_refused(api: ApiClient) -> None:
+    # Given a terminal of store-a
+    token = api.post("/_local/token", json={"role": "pos", "store_id": "store-a", "terminal_id": "till-1"}).json()
+    redemption = {
+        "code": "ABCD-EFGH-JKMN-P",
+        "store_id": "store-b",
+        "order_id": "o-1",
+        "price": "1",
+        "item": "smartphone",
+    }
+
+    # When it redeems for store-b
+    response = api.post("/certificates/redeem", json=redemption, token=token["token"])
+
+    # Then the function refuses it: the store comes from the terminal's identity
+    assert (response.status, response.json()["error"]["code"]) == (403, "store_mismatch")
+
+
+def test_the_token_keys_are_served_as_a_user_pool_serves_them(api: ApiClient) -> None:
+    response = api.get("/_local/jwks.json")
+
+    assert response.status == 200
+    [key] = response.json()["keys"]
+    assert (key["kty"], key["alg"], key["use"]) == ("RSA", "RS256", "sig")
+    assert "d" not in key  # the public half only
 
 
 def test_a_public_route_needs_no_token(api: ApiClient) -> None:
@@ -109,11 +165,13 @@ def test_a_member_token_is_minted_for_an_e164_phone(api: ApiClient) -> None:
     # When a token is asked for a phone number
     response = api.post("/_local/token", json={"phone": "+79161234567"})
 
-    # Then one is minted whose claims carry the number
+    # Then an ID token is minted that the keys at /_local/jwks.json verify, naming the number as verified
     assert response.status == 200
-    claims = tokens.verify(response.json()["token"])
-    assert claims is not None
-    assert claims["phone_number"] == "+79161234567"
+    keys = api.get("/_local/jwks.json").json()
+    verifier = IdTokenVerifier(tokens.ISSUER, tokens.CLIENT_ID, StaticKeys(keys))
+    assert verifier.member(response.json()["token"]) == MemberClaims(
+        tokens.member_id_for("+79161234567"), "+79161234567"
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,6 +180,7 @@ def test_a_member_token_is_minted_for_an_e164_phone(api: ApiClient) -> None:
         ({"phone": "8 916 123-45-67"}, "invalid_phone"),
         ({"phone": 79161234567}, "invalid_phone"),
         ({"role": "pos"}, "store_id_required"),
+        ({"role": "pos", "store_id": "store@1"}, "invalid_store_id"),
         ({"role": "root"}, "invalid_role"),
         ({}, "phone_or_role_required"),
     ],
@@ -241,7 +300,7 @@ def echo(dynamodb_local: RunningDynamoDB, recorder: Recorder) -> Iterator[ApiCli
     routes = [
         _route("GET", "/echo/{item_id}", "jwt"),
         _route("POST", "/echo", "none"),
-        _route("ANY", "/echo/ops/{proxy+}", "iam"),
+        _route("ANY", "/admin/echo/{proxy+}", "iam"),
         _route("GET", "/echo/fixed", "none"),
     ]
     gateway = LocalGateway(
@@ -322,18 +381,24 @@ def test_a_json_body_arrives_as_text_and_a_binary_body_base64(echo: ApiClient, r
     assert base64.b64decode(binary_event["body"]) == b"\x89PNG\x00"
 
 
-def test_an_operator_request_carries_the_iam_caller(echo: ApiClient, recorder: Recorder, pos_token: str) -> None:
-    # When a store's terminal calls an IAM route
-    response = echo.request("PUT", "/echo/ops/certificates/redeem", token=pos_token)
+def test_an_operator_request_carries_the_iam_caller(echo: ApiClient, recorder: Recorder, admin_token: str) -> None:
+    # When the back office calls an IAM route its role's policy allows
+    response = echo.request("PUT", "/admin/echo/partners/p-1", token=admin_token)
 
-    # Then the event names the route, its proxy path, and the terminal's role and user
+    # Then the event names the route, its proxy path, and the session of the role it assumed
     assert response.status == 200
     event = recorder.last
-    assert event["routeKey"] == "ANY /echo/ops/{proxy+}"
-    assert event["pathParameters"] == {"proxy": "certificates/redeem"}
+    assert event["routeKey"] == "ANY /admin/echo/{proxy+}"
+    assert event["pathParameters"] == {"proxy": "partners/p-1"}
     iam = event["requestContext"]["authorizer"]["iam"]
-    assert iam["userArn"] == "arn:aws:sts::000000000000:assumed-role/cashback-pos/store-local-1"
-    assert iam["userId"] == "LOCAL:pos"
+    assert iam["userArn"] == "arn:aws:sts::000000000000:assumed-role/cashback-dev-admin-caller/local-admin"
+    assert iam["userId"].endswith(":local-admin")
+
+
+def test_an_iam_route_outside_a_roles_policy_is_forbidden(echo: ApiClient, pos_token: str) -> None:
+    response = echo.request("PUT", "/admin/echo/partners/p-1", token=pos_token)
+
+    assert (response.status, response.json()) == (403, {"message": "Forbidden"})
 
 
 def test_the_handler_gets_a_lambda_context(echo: ApiClient, recorder: Recorder) -> None:

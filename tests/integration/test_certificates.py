@@ -95,7 +95,13 @@ def test_five_terminals_redeeming_one_code_at_once_redeem_it_once(
         start.wait()
         try:
             service.redeem_certificate(
-                code, store_id=f"store-{i}", order_id=f"o-{i}", price="49990.00", item="smartphone", operator="pos"
+                code,
+                store_id=f"store-{i}",
+                order_id=f"o-{i}",
+                price="49990.00",
+                item="smartphone",
+                operator=f"terminal-{i}",
+                operator_store_id=f"store-{i}",
             )
         except AlreadyRedeemed:
             return "refused"

@@ -17,7 +17,6 @@ from tests.unit.catalog.support import LINK_KEY, catalog_service, for_partner, p
 
 pytestmark = pytest.mark.usefixtures("catalog_tables")
 
-LOCAL_SECRET = "local-gateway-secret-for-unit-tests"
 PHONE = "+79161234567"
 
 
@@ -31,10 +30,9 @@ def names(page: dict) -> list[str]:
 
 
 @pytest.fixture
-def local_member_tokens(monkeypatch: pytest.MonkeyPatch) -> str:
-    """Member tokens as the local gateway mints them (the local wiring checks them); returns one for PHONE."""
-    monkeypatch.setenv("LOCAL_TOKEN_SECRET", LOCAL_SECRET)
-    return tokens.mint_member(PHONE, secret=LOCAL_SECRET.encode())
+def local_member_tokens() -> str:
+    """An ID token as the local stack mints them (the local wiring checks them) for PHONE."""
+    return tokens.mint_member(PHONE)
 
 
 def test_the_categories_have_names_for_people() -> None:
@@ -177,7 +175,13 @@ def test_links_point_to_the_public_address_when_one_is_set(
 
 @pytest.mark.parametrize(
     "authorization",
-    ["Bearer not-a-token", "Bearer " + tokens.mint_member(PHONE, secret=b"someone-elses-secret"), "Basic dXNlcjpwYXNz"],
+    [
+        "Bearer not-a-token",
+        "Bearer " + tokens.mint_member(PHONE, key=tokens.SigningKey.generate()),  # someone else's key
+        "Bearer " + tokens.mint_member(PHONE, phone_verified=False),
+        "Basic dXNlcjpwYXNz",
+    ],
+    ids=["garbage", "forged", "unverified phone", "basic"],
 )
 def test_without_a_valid_member_token_the_catalog_is_shown_without_links(
     local_member_tokens: str, authorization: str

@@ -47,10 +47,17 @@ def resend_event(certificate_id: str) -> dict[str, Any]:
 
 
 def redeem(
-    code: str, price: str = "59990.00", item: str = "smartphone", store: str = "store-1", order_id: str = "o-1"
+    code: str,
+    price: str = "59990.00",
+    item: str = "smartphone",
+    store: str = "store-1",
+    order_id: str = "o-1",
+    terminal: str = "till-1",
+    body_store: str | None = None,
 ) -> tuple[int, Any]:
-    body = {"code": code, "store_id": store, "order_id": order_id, "price": price, "item": item}
-    return invoke("certificates", sample_event("certificates-redeem", body=body))
+    """A redemption by `terminal` of `store` (its IAM session), for `body_store` (its own store by default)."""
+    body = {"code": code, "store_id": body_store or store, "order_id": order_id, "price": price, "item": item}
+    return invoke("certificates", sample_event("certificates-redeem", body=body, session=f"{store}@{terminal}"))
 
 
 def available(container: Container) -> int:
@@ -238,19 +245,48 @@ def test_only_a_smartphone_may_be_paid_with_a_certificate(moto_tables: dict[str,
     assert redeem(certificate["code"])[0] == 200
 
 
-def test_guessing_codes_locks_the_store_out_and_not_the_others(
+def test_a_terminal_redeems_only_for_its_own_store(moto_tables: dict[str, str], container: Container) -> None:
+    # Given a member's certificate
+    member_with(container, 1_000)
+    _, certificate = order(500)
+
+    # When a terminal of one store redeems it for another store
+    status, error = redeem(certificate["code"], store="store-1", body_store="store-2")
+
+    # Then it is forbidden, and the certificate is still there for an honest redemption
+    assert (status, error["error"]["code"]) == (403, "store_mismatch")
+    assert redeem(certificate["code"], store="store-2")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "session"),
+    [
+        ("cashback-dev-admin-caller", "store-1@till-1"),  # an admin, even one naming a store
+        ("cashback-dev-pos-caller", "store-1"),  # a terminal's session must name store and terminal
+        ("someone-elses-role", "store-1@till-1"),
+    ],
+)
+def test_only_a_store_terminal_redeems(
+    moto_tables: dict[str, str], container: Container, role: str, session: str
+) -> None:
+    body = {"code": "ABCD-EFGH-JKMN-P", "store_id": "store-1", "order_id": "o-1", "price": "1.00", "item": "smartphone"}
+    status, error = invoke("certificates", sample_event("certificates-redeem", body=body, role=role, session=session))
+    assert (status, error["error"]["code"]) == (403, "forbidden")
+
+
+def test_guessing_codes_locks_the_terminal_out_and_not_the_others(
     moto_tables: dict[str, str], container: Container
 ) -> None:
     # Given a member's certificate
     member_with(container, 1_000)
     _, certificate = order(500)
 
-    # When one store guesses ten codes, then tries the real one, and another store tries it too
+    # When one terminal guesses ten codes, then tries the real one, and another terminal tries it too
     guesses = [redeem(f"AAAA-AAAA-AAA{i}-0", store="store-guess")[0] for i in range(10)]
     locked = redeem(certificate["code"], store="store-guess")
-    elsewhere = redeem(certificate["code"], store="store-honest")
+    elsewhere = redeem(certificate["code"], store="store-guess", terminal="till-2")
 
-    # Then the guessing store is locked out, and the other store redeems it
+    # Then the guessing terminal is locked out, and the other terminal redeems it
     assert guesses == [404] * 10
     assert (locked[0], locked[1]["error"]["code"]) == (429, "too_many_attempts")
     assert elsewhere[0] == 200

@@ -128,7 +128,13 @@ def test_a_redeemed_certificate_is_not_sent_again(container: Container, member: 
     # Given a certificate a store has redeemed
     issued = container.certificates.issue_certificate(member.member_id, 500, "order-0001-abcdef", now=T0)
     container.certificates.redeem_certificate(
-        issued.code, store_id="s-1", order_id="o-1", price="999.00", item="smartphone", operator="pos"
+        issued.code,
+        store_id="s-1",
+        order_id="o-1",
+        price="999.00",
+        item="smartphone",
+        operator="pos-1",
+        operator_store_id="s-1",
     )
 
     # When the member asks for its SMS

@@ -50,9 +50,8 @@ def test_a_stack_removes_its_own_file_only(state_file: Path) -> None:
 
 def test_the_environment_is_pointed_at_a_running_stack(state_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEDGER_TABLE", "cashback-prod-ledger")
-    # Set first, so that the endpoint use_running_stack sets is undone too: a delenv of an absent variable
-    # restores nothing, and the tests after this one would call a stack that does not run.
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+    # Set, then deleted: monkeypatch restores only what it saw, and the stack sets it (other tests use moto).
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "unset-after-this-test")
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
     stack_state.write(STACK)
     assert stack_state.use_running_stack() == STACK

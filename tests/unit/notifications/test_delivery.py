@@ -12,8 +12,8 @@ from cashback.bootstrap import Container
 from cashback.ledger.rules import Source
 from cashback.outbox.repository import Claim, DeliveryState, Message, MessageKind
 from tests.builders import AT, credit
+from tests.fixtures.handlers import REPO, LambdaContext, invoke, sample_event
 from tests.fixtures.handlers import handler_module as load_function
-from tests.fixtures.handlers import invoke, sample_event
 from tests.fixtures.notifications import Postbox
 from tests.fixtures.wiring import use_container
 
@@ -191,3 +191,21 @@ def test_an_email_code_round_trip_in_english(postbox: Postbox) -> None:
         "Confirm your email for the cashback programme",
     )
     assert (status, confirmed["email_confirmed"], confirmed["bonus"]) == (200, True, 15)
+
+
+def test_the_stream_event_of_a_failed_top_up_reaches_the_members_phone(postbox: Postbox) -> None:
+    # Given the outbox's stream event of a failed top-up's notice, and of its delivery record
+    event = json.loads((REPO / "events" / "notifications-outbox-stream.json").read_text())
+
+    # When the notifications function receives it
+    answer = load_function("notifications").lambda_handler(event, LambdaContext())
+
+    # Then the notice is sent once, in Russian, and the delivery record is passed over
+    assert answer == {"batchItemFailures": []}
+    assert [(r.to, r.text) for r in postbox.received()] == [
+        (
+            PHONE,
+            "Не удалось пополнить счёт телефона на 350 бонусов за октябрь 2026 (причина: the number is closed). "
+            "Бонусы вернулись на баланс.",
+        )
+    ]

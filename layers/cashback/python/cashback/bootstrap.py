@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler
     from cashback.outbox.relay import EventPublisher
     from cashback.outbox.repository import OutboxRepository
     from cashback.payments.service import PaymentService
-    from cashback.platform.web.optional_member import MemberTokenVerifier
+    from cashback.platform.web.id_tokens import MemberTokenVerifier
     from cashback.postbacks.service import PostbackService
     from cashback.settlement.service import SettlementQueue, SettlementService
 
@@ -76,9 +76,11 @@ class Container:
             return self._member_tokens
         if not self.settings.user_pool_id or not self.settings.user_pool_client_id:
             return None
-        from cashback.platform.web.optional_member import CognitoVerifier
+        from cashback.platform.web.id_tokens import IdTokenVerifier
 
-        return CognitoVerifier(self.settings.region, self.settings.user_pool_id, self.settings.user_pool_client_id)
+        return IdTokenVerifier.cognito(
+            self.settings.region, self.settings.user_pool_id, self.settings.user_pool_client_id
+        )
 
     @cached_property
     def settlement_queue(self) -> SettlementQueue:

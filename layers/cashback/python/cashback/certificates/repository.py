@@ -6,7 +6,7 @@
   one place its redemption is recorded (a conditional update: once).
 - `CERTSMS#<certificate_id>` / `SMS`: what the certificate's SMS is made from (the code's reference, not
   the code) and how often the member asked for it again; the member's resend finds the certificate here.
-- `REDEEM_FAILS#<scope>#<window>` / `COUNT`: failed redemption attempts per store and overall in a ten
+- `REDEEM_FAILS#<scope>#<window>` / `COUNT`: failed redemption attempts per terminal and overall in a ten
   minute window, expiring by TTL (`expires_at`).
 """
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from cashback.ledger.calendar import MOSCOW
 from cashback.ledger.money import Bonus
-from cashback.platform.errors import Conflict, DomainError, InvalidInput
+from cashback.platform.errors import Conflict, DomainError, Forbidden, InvalidInput
 
 DENOMINATIONS: tuple[Bonus, ...] = (
     100,
@@ -58,6 +58,12 @@ class GoalNotSmartphone(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
+
+
+class NotThisStore(Forbidden):
+    """A terminal speaks for its own store only."""
+
+    code = "store_mismatch"
 
 
 class AlreadyRedeemed(Conflict):

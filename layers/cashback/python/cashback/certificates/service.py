@@ -17,6 +17,7 @@ from cashback.certificates.rules import (
     CodeSms,
     GoalNotSmartphone,
     IdempotencyKeyReused,
+    NotThisStore,
     Redemption,
     TooManyAttempts,
     certificate_id_for,
@@ -37,9 +38,9 @@ from cashback.outbox.repository import Message, MessageKind, OutboxRepository
 from cashback.platform.errors import InvalidInput, NotFound
 from cashback.platform.pagination import Page
 
-# Failed redemptions (unknown codes) allowed per window: per store, and over all stores together.
+# Failed redemptions (unknown codes) allowed per window: per terminal, and over all terminals together.
 ATTEMPT_WINDOW = timedelta(minutes=10)
-MAX_FAILURES_PER_STORE = 10
+MAX_FAILURES_PER_TERMINAL = 10
 MAX_FAILURES_OVERALL = 1_000
 
 
@@ -183,18 +184,23 @@ class CertificateService:
         price: str,
         item: str,
         operator: str,
+        operator_store_id: str,
         now: datetime | None = None,
     ) -> Redemption:
-        """One redemption per certificate, for a smartphone. Unknown codes count against the store and
-        overall; past the limits the store is locked out until the window ends."""
+        """One redemption per certificate, for a smartphone, by a terminal of the store it names (`operator`
+        is the terminal's identity, `operator_store_id` the store that identity is bound to). Unknown codes
+        count against the terminal and overall; past the limits the terminal is locked out until the
+        window ends."""
         now = _now(now)
+        if store_id != operator_store_id:
+            raise NotThisStore("a terminal redeems certificates for its own store only")
         if item != "smartphone":
             raise InvalidInput("a certificate pays only for a smartphone", code="not_a_smartphone")
         paid = parse_amount(price)
         window, window_ends = _window(now)
-        scopes = [f"store:{store_id}", "all"]
+        scopes = [f"terminal:{operator}", "all"]
         failures = self._certificates.failed_attempts(scopes, window)
-        if failures[scopes[0]] >= MAX_FAILURES_PER_STORE or failures["all"] >= MAX_FAILURES_OVERALL:
+        if failures[scopes[0]] >= MAX_FAILURES_PER_TERMINAL or failures["all"] >= MAX_FAILURES_OVERALL:
             raise TooManyAttempts("too many unknown codes; try again in a few minutes")
 
         normalised = normalise_code(code)

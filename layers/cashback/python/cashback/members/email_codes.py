@@ -25,6 +25,7 @@ RESEND_INTERVAL = timedelta(seconds=60)
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
+    retry_after = int(RESEND_INTERVAL.total_seconds())  # at most: the last code went out less than this ago
 
 
 def new_nonce() -> str:

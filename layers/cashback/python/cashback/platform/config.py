@@ -65,6 +65,9 @@ class Settings:
     # The member user pool, whose ID tokens the public routes check themselves (API Gateway does not).
     user_pool_id: str = _variable("USER_POOL_ID")
     user_pool_client_id: str = _variable("USER_POOL_CLIENT_ID")
+    # The IAM roles admin callers and store terminals assume: handlers accept each only on its own routes.
+    admin_caller_role: str = _variable("ADMIN_CALLER_ROLE")
+    pos_caller_role: str = _variable("POS_CALLER_ROLE")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
