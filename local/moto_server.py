@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import traceback
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -46,6 +47,20 @@ def _moto_response(method: str, url: str, headers: list[tuple[str, str]], body: 
     return answer
 
 
+def _internal_failure(request_headers: Any, message: str) -> tuple[int, dict[str, str], str]:
+    """A 500 in the request's protocol (JSON or the query protocol's XML), so that botocore reads it."""
+    content_type = request_headers.get("Content-Type", "")
+    if "json" in content_type or request_headers.get("X-Amz-Target"):
+        body = json.dumps({"__type": "InternalFailure", "message": message})
+        return 500, {"Content-Type": "application/json", "x-amzn-ErrorType": "InternalFailure"}, body
+    escaped = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    body = (
+        "<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code>"
+        f"<Message>{escaped}</Message></Error></ErrorResponse>"
+    )
+    return 500, {"Content-Type": "text/xml"}, body
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -62,7 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
             host = f"{HOST_PREFIXES.get(service, service)}.{signing_region}.amazonaws.com"
             url = f"https://{host}{self.path}"
             forwarded = [(k, v) for k, v in self.headers.items() if k.lower() != "host"] + [("Host", host)]
-            status, headers, answer = _moto_response(self.command, url, forwarded, body)
+            try:
+                status, headers, answer = _moto_response(self.command, url, forwarded, body)
+            except Exception as error:  # a moto bug: answer as AWS answers its own failures
+                traceback.print_exc()
+                status, headers, answer = _internal_failure(self.headers, f"moto: {type(error).__name__}: {error}")
         payload = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
         self.send_response(int(status))
         for name, value in dict(headers or {}).items():

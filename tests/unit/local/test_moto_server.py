@@ -83,3 +83,31 @@ def test_an_unsigned_request_is_refused(aws: MotoServer) -> None:
         urllib.request.urlopen(aws.url + "/", data=b"Action=Publish")  # noqa: S310 (our own 127.0.0.1 endpoint)
 
     assert refused.value.code == 400
+
+
+def test_a_request_moto_fails_on_is_answered_with_a_500_not_a_dropped_connection(
+    aws: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    import local.moto_server
+
+    def fail(*request: object) -> None:
+        raise ValueError("a moto backend's own bug")
+
+    monkeypatch.setattr(local.moto_server, "_moto_response", fail)
+    once = Config(retries={"max_attempts": 1})
+
+    with pytest.raises(ClientError) as sms_refused:  # the query protocol: an XML error
+        boto3.client("sns", config=once).publish(PhoneNumber="+79161234567", Message="Код")
+    with pytest.raises(ClientError) as email_refused:  # REST-JSON: a JSON error
+        boto3.client("sesv2", config=once).send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["member@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
+        )
+
+    for refused in (sms_refused, email_refused):
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        assert refused.value.response["Error"]["Code"] == "InternalFailure"
