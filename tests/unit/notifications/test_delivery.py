@@ -209,3 +209,19 @@ def test_the_stream_event_of_a_failed_top_up_reaches_the_members_phone(postbox: 
             "Бонусы вернулись на баланс.",
         )
     ]
+
+
+def test_a_preview_shows_what_the_member_will_read_without_sending_it(postbox: Postbox, container: Container) -> None:
+    # Given a message in the outbox
+    enqueue(container, topup_failed(locale="en"))
+    message = container.outbox.find("topup-failed:2026-10:m-1")
+    assert message is not None
+
+    # When it is previewed (the local stack's view), then delivered
+    preview = container.notifications.preview(message)
+    unsent = (container.outbox.delivery(message.message_id), postbox.received())
+    [received] = postbox.deliver()
+
+    # Then the preview is the text delivered, and previewing sent or claimed nothing
+    assert unsent == (None, [])
+    assert preview.text == received.text
