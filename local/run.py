@@ -1,7 +1,9 @@
-"""`python -m local.run`: the whole platform on this machine, DynamoDB Local and the local gateway.
+"""`python -m local.run`: the whole platform on this machine, DynamoDB Local, moto and the local gateway.
 
-Data is kept under `.data/dynamodb` so that a restart keeps it (`--in-memory` for a throwaway run).
-Ctrl-C or SIGTERM stops both and exits 0.
+Data is kept under `.data/dynamodb` so that a restart keeps it (`--in-memory` for a throwaway run); what
+moto was sent (SMS, email, events) lives only as long as the run. The tables' streams are delivered to
+their functions every STREAM_POLL_SECONDS, as Lambda's event source mappings poll them.
+Ctrl-C or SIGTERM stops everything and exits 0.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from types import FrameType
 from local import stack_state, tokens
 from local.dynamodb import DynamoDBLocal, DynamoDBLocalError, ensure_installed
 from local.gateway.server import LocalGateway
-from local.template import REPO, create_tables, load_template, table_names, table_variables
+from local.moto_server import MotoServer
+from local.template import REPO, create_tables, email_addresses, load_template, table_names, table_variables
 
 TABLE_PREFIX = "cashback-local"
 HOST = "127.0.0.1"
+STREAM_POLL_SECONDS = 0.5
 # Credentials and region for DynamoDB Local, which accepts any: set only where the shell has none, so
 # that nothing here ever reaches a real account by accident (the endpoint is always the local one).
 FAKE_AWS_ENVIRONMENT = {
@@ -85,7 +89,7 @@ Try it:
        --json '{{"member_id": "'$MEMBER'", "amount": 100, "reason": "Welcome gift"}}'
   curl -s {url}/members/me/transactions -H "Authorization: Bearer $TOKEN"
 
-Ctrl-C stops the gateway and DynamoDB Local.
+Ctrl-C stops the gateway, moto and DynamoDB Local.
 """
 
 
@@ -114,12 +118,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"DynamoDB Local could not start: {error}", file=sys.stderr)
         return 1
     gateway: LocalGateway | None = None
+    aws: MotoServer | None = None
     try:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = database.endpoint
         template = load_template()
         names = table_names(template, TABLE_PREFIX)
         create_tables(template, names, database.endpoint)
-        gateway = LocalGateway(template, names, port=args.port, host=HOST)
+        aws = MotoServer(host=HOST, senders=email_addresses(template, names)).start()
+        os.environ.update(aws.environment)  # SNS, SES, EventBridge: moto's, never a real account's
+        positions = None if args.in_memory else args.data_dir / "stream-positions.json"
+        gateway = LocalGateway(template, names, port=args.port, host=HOST, aws=aws, stream_positions=positions)
         gateway.functions.apply_environment()  # the seed writes through the same stores as the handlers
         _seed()
         try:
@@ -129,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         # Found by `make reconcile` and other tools while it runs (local/stack_state.py).
         stack_state.write(stack_state.LocalStack(database.endpoint, table_variables(template, names), os.getpid()))
+        gateway.streams.start(STREAM_POLL_SECONDS)
         print(_where_to_go_next(gateway.url), flush=True)
         stop.wait()
         print("stopping", flush=True)
@@ -137,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         stack_state.remove(os.getpid())
         if gateway is not None:
             gateway.stop()
+        if aws is not None:
+            aws.stop()
         database.stop()
 
 

@@ -6,6 +6,7 @@ exists (a table's local name, a parameter's default) and skipped where none does
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -229,6 +230,19 @@ def function_environment(
     return environment
 
 
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def email_addresses(template: Mapping[str, Any], names: Mapping[str, str]) -> set[str]:
+    """Every email address the template gives a function (the senders that SES must have verified)."""
+    return {
+        value
+        for logical_id in functions(template)
+        for value in function_environment(template, logical_id, names).values()
+        if EMAIL_ADDRESS.fullmatch(value)
+    }
+
+
 def substitute_parameters(template: Mapping[str, Any], text: Any, extra: Mapping[str, str] | None = None) -> str | None:
     """A `!Sub` string whose every `${Name}` is a parameter with a default (or in `extra`); else None."""
     if not isinstance(text, str):
@@ -396,3 +410,55 @@ def event_rules(template: Mapping[str, Any]) -> list[EventRule]:
                 expression = properties.get("Schedule") or properties.get("ScheduleExpression")
                 rules.append(EventRule(schedule=_scalar(expression), **common))
     return rules
+
+
+# ----------------------------------------------------------------------------------------------- streams
+
+
+@dataclass(frozen=True)
+class StreamSubscription:
+    """One function event of `Type: DynamoDB`: Lambda's event source mapping on a table's stream."""
+
+    function_logical_id: str
+    event_id: str
+    table_logical_id: str
+    starting_position: str = "TRIM_HORIZON"  # or "LATEST"
+    batch_size: int = 100  # Lambda's default for DynamoDB streams
+    filters: tuple[dict[str, Any], ...] = ()  # FilterCriteria patterns; a record matching any is delivered
+    report_batch_item_failures: bool = False
+    maximum_retry_attempts: int = -1  # -1: until the record expires, Lambda's default
+    enabled: bool = True
+
+
+def _stream_table(stream: Any) -> str:
+    # `!GetAtt OutboxTable.StreamArn`, the one way template.yaml names a stream
+    if isinstance(stream, dict) and "Fn::GetAtt" in stream:
+        resource, attribute = stream["Fn::GetAtt"]
+        if attribute in ("StreamArn", "LatestStreamArn"):
+            return str(resource)
+    raise ValueError(f"unsupported DynamoDB event Stream {stream!r}: use !GetAtt <Table>.StreamArn")
+
+
+def stream_subscriptions(template: Mapping[str, Any]) -> list[StreamSubscription]:
+    subscriptions = []
+    for logical_id, resource in resources_of_type(template, FUNCTION_TYPE).items():
+        for event_id, event in (_properties(resource).get("Events") or {}).items():
+            if event.get("Type") != "DynamoDB":
+                continue
+            properties = event.get("Properties") or {}
+            filters = ((properties.get("FilterCriteria") or {}).get("Filters")) or []
+            subscriptions.append(
+                StreamSubscription(
+                    function_logical_id=logical_id,
+                    event_id=event_id,
+                    table_logical_id=_stream_table(properties.get("Stream")),
+                    starting_position=str(properties.get("StartingPosition", "TRIM_HORIZON")),
+                    batch_size=int(properties.get("BatchSize", 100)),
+                    filters=tuple(json.loads(f["Pattern"]) for f in filters),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in (properties.get("FunctionResponseTypes") or []),
+                    maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+                    enabled=properties.get("Enabled", True) is not False,
+                )
+            )
+    return subscriptions

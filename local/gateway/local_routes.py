@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -47,9 +47,10 @@ def _json_object(body: bytes) -> tuple[dict[str, Any] | None, Response | None]:
 class LocalRoutes:
     """`/_local/...`: tokens, the outbox, events and schedules on request, and the Swagger UI."""
 
-    def __init__(self, host: FunctionHost, rules: Sequence[EventRule]) -> None:
+    def __init__(self, host: FunctionHost, rules: Sequence[EventRule], drain: Callable[[], object] = lambda: 0) -> None:
         self._host = host
         self._rules = rules
+        self._drain = drain  # delivers what the streams hold, so that the outbox shows what has left
 
     def handle(self, request: IncomingRequest, query: dict[str, str]) -> Response:
         path, method = request.raw_path, request.method
@@ -87,11 +88,12 @@ class LocalRoutes:
         limit_text = query.get("limit", "50")
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= 200:
             return api_error(422, "invalid_limit", "limit must be an integer from 1 to 200")
-        from local.outbox import recent_messages  # imports the layer: only once the environment is set
+        self._drain()  # what the streams hold has left by the time the list is read, as it would have in AWS
+        from local.outbox import delivered_messages  # imports the layer: only once the environment is set
 
         items = []
-        for message in recent_messages(int(limit_text)):
-            item: dict[str, Any] = {"id": message.message_id, "kind": message.kind.value}
+        for message in delivered_messages(int(limit_text)):
+            item: dict[str, Any] = {"id": message.id, "kind": message.kind.value}
             if message.to is not None:
                 item["to"] = message.to
             item |= {"body": message.body, "created_at": message.created_at.isoformat()}

@@ -15,7 +15,7 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from local.gateway.authorizers import Authorizers
@@ -31,8 +31,12 @@ from local.gateway.http_api import (
     lambda_result_to_response,
 )
 from local.gateway.local_routes import LocalRoutes
+from local.gateway.streams import StreamDelivery
 from local.template import REPO, Route, event_rules
 from local.template import http_routes as template_routes
+
+if TYPE_CHECKING:
+    from local.moto_server import MotoServer
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
@@ -125,15 +129,29 @@ class LocalGateway:
         repo_root: Path = REPO,
         extra_routes: Sequence[tuple[Route, LambdaHandler]] = (),
         handlers: Mapping[str, LambdaHandler] | None = None,
+        aws: MotoServer | None = None,
+        stream_positions: Path | None = None,
     ) -> None:
-        """For tests: `extra_routes` adds routes served by the given callables, and `handlers` serves
-        functions of the template by callables instead of their code (events and schedules included)."""
+        """`aws` is the moto that stands in for the AWS services the functions call besides DynamoDB, and
+        `stream_positions` a file that keeps the stream mappings' positions across restarts.
+
+        For tests: `extra_routes` adds routes served by the given callables, and `handlers` serves
+        functions of the template by callables instead of their code (events, schedules and streams
+        included)."""
         self.host = host
         self.port = port
         overrides = {route.function_logical_id: handler for route, handler in extra_routes} | dict(handlers or {})
         self.functions = FunctionHost(template, table_names, repo_root, overrides)
         self.routes = RouteTable([*template_routes(template), *(route for route, _ in extra_routes)])
-        self.local_routes = LocalRoutes(self.functions, event_rules(template))
+        self.aws = aws
+        self.streams = StreamDelivery(
+            template,
+            table_names,
+            self.functions.invoke,
+            positions_file=stream_positions,
+            before_drain=aws.prepare if aws is not None else None,
+        )
+        self.local_routes = LocalRoutes(self.functions, event_rules(template), drain=self.drain)
         self.authorizers = Authorizers(template)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -141,6 +159,10 @@ class LocalGateway:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def drain(self) -> int:
+        """Deliver what the tables' streams hold to the functions that subscribe to them, now."""
+        return self.streams.drain()
 
     def dispatch(self, request: IncomingRequest) -> Response:
         query = dict(parse_qsl(request.raw_query, keep_blank_values=True))
@@ -186,6 +208,7 @@ class LocalGateway:
             self.functions.restore_environment()
 
     def stop(self) -> None:
+        self.streams.stop()
         server, self._server = self._server, None
         if server is not None and self._thread is not None:
             server.shutdown()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -206,6 +208,26 @@ def test_the_outbox_lists_items(api: ApiClient) -> None:
 
     assert response.status == 200
     assert isinstance(response.json()["items"], list)
+
+
+def test_the_outbox_shows_an_email_as_its_recipient_reads_it_newest_first(
+    api: ApiClient, member_token: MintMemberToken
+) -> None:
+    # Given a member who asks to confirm their email address
+    token, _ = member_token()
+    email = f"outbox-{uuid.uuid4().hex[:8]}@example.com"
+    assert api.post("/members", token=token).status == 201
+    assert api.post("/members/me/email", json={"email": email}, token=token).status == 202
+
+    # When the outbox is read
+    items = api.get("/_local/outbox", limit=200).json()["items"]
+
+    # Then the email is there, once, with its subject and text, and everything is listed newest first
+    [mail] = [m for m in items if m.get("to") == email]
+    assert mail["kind"] == "email"
+    assert set(mail["body"]) == {"subject", "text"}
+    assert re.search(r"(?<![0-9])[0-9]{6}(?![0-9])", mail["body"]["text"])
+    assert [m["created_at"] for m in items] == sorted((m["created_at"] for m in items), reverse=True)
 
 
 def test_the_swagger_ui_points_at_the_openapi_document(api: ApiClient) -> None:

@@ -17,6 +17,7 @@ from local.template import (
     http_routes,
     load_template,
     resources_of_type,
+    stream_subscriptions,
     table_names,
 )
 
@@ -339,3 +340,17 @@ def test_every_authorizer_a_route_names_is_defined(template: dict[str, Any]) -> 
                     continue
                 named = (properties.get("Auth") or {}).get("Authorizer")
                 assert named is None or named in defined, f"{function_id}.{event_id}: authorizer {named} undefined"
+
+
+def test_every_stream_event_reads_a_table_of_the_template_with_a_bounded_retry() -> None:
+    template = load_template()
+    tables = resources_of_type(template, "AWS::DynamoDB::Table")
+
+    subscriptions = stream_subscriptions(template)
+
+    assert "OutboxRelayFunction" in {s.function_logical_id for s in subscriptions}
+    for subscription in subscriptions:
+        table = tables[subscription.table_logical_id]
+        assert table["Properties"]["StreamSpecification"]["StreamViewType"]
+        assert subscription.report_batch_item_failures, subscription
+        assert subscription.maximum_retry_attempts >= 0, f"{subscription}: retried until the record expires"
