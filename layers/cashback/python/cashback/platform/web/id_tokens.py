@@ -9,6 +9,9 @@ differ. Two levels of checking:
 
 Anything that is not a well-formed token of ours (nested or huge JSON, non-canonical base64, a NaN or
 string expiry, an `alg` other than RS256, a key we do not have) yields None, never an exception.
+
+PyJWT (with cryptography, ~120 ms) is imported on the first token checked, not with this module: every
+member route's handler reads claims through here, and only the public catalog verifies a token itself.
 """
 
 from __future__ import annotations
@@ -21,8 +24,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
-
-import jwt
 
 from cashback.platform.errors import MalformedInput
 from cashback.platform.json_text import parse_json
@@ -123,6 +124,8 @@ class StaticKeys:
 
 def signing_keys(document: Mapping[str, Any]) -> dict[str, Any]:
     """RS256 signing keys of at least 2048 bits by key id; anything else in the set is ignored."""
+    import jwt
+
     keys: dict[str, Any] = {}
     entries = document.get("keys") if isinstance(document, Mapping) else None
     for jwk in entries if isinstance(entries, list) else ():
@@ -170,6 +173,8 @@ class IdTokenVerifier:
         key = self._keys.key(header["kid"])
         if key is None:
             return None
+        import jwt
+
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
