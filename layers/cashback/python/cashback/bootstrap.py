@@ -232,9 +232,15 @@ class Container:
 
     @cached_property
     def payments(self) -> PaymentService:
+        from cashback.payments.repository import PaymentRepository
         from cashback.payments.service import PaymentService
 
-        return PaymentService(self.ledger, self.members, own_product_rates=self.settings.own_product_rates)
+        return PaymentService(
+            self.ledger,
+            self.members,
+            PaymentRepository(self.settings.table("LEDGER_TABLE")),
+            own_product_rates=self.settings.own_product_rates,
+        )
 
     @cached_property
     def notifications(self) -> NotificationService:
