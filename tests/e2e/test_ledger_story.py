@@ -31,6 +31,30 @@ def test_a_member_enrols_and_sees_an_adjustment_with_its_reason(api, member_toke
     assert (txn["kind"], txn["status"], txn["amount"], txn["reason"]) == ("adjustment", "accrued", 100, "Welcome gift")
 
 
+def test_a_debit_by_hand_reads_as_a_negative_adjustment_not_a_write_off(api, member_token, admin_token) -> None:
+    # Given an enrolled member credited 100 by hand
+    token, _ = member_token()
+    member_id = api.post("/members", token=token).json()["member_id"]
+
+    def adjust(amount: int, reason: str) -> None:
+        body = {"member_id": member_id, "amount": amount, "reason": reason}
+        headers = {"Idempotency-Key": f"{reason}-{member_id}"}
+        assert api.post("/admin/adjustments", json=body, token=admin_token, headers=headers).status == 201
+
+    adjust(100, "Goodwill credit")
+    # When the back office then takes 130 back
+    adjust(-130, "Fraud")
+
+    # Then the member sees both as adjustments with their sign and reason, settled at once
+    items = api.get("/members/me/transactions", token=token).json()["items"]
+    seen = [(t["kind"], t["status"], t["amount"], t["reason"]) for t in items]
+    assert seen == [("adjustment", "accrued", -130, "Fraud"), ("adjustment", "accrued", 100, "Goodwill credit")]
+    assert api.get("/members/me/transactions", token=token, status="written_off").json()["items"] == []
+    # And nothing was written off: the 100 are gone and 30 are owed, repaid from the next accruals
+    balance = api.get("/members/me/balance", token=token).json()
+    assert (balance["available"], balance["written_off"], balance["debt"]) == (0, 0, 30)
+
+
 def test_a_retried_adjustment_request_credits_once(api, member_token, admin_token) -> None:
     # Given an enrolled member
     token, _ = member_token()

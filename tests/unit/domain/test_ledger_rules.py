@@ -196,6 +196,18 @@ def test_a_debit_by_hand_takes_what_is_available_and_records_the_rest_as_debt() 
     assert decision.transaction.amount == -50
 
 
+def test_a_debit_by_hand_is_settled_at_once_and_final() -> None:
+    # When the back office takes back 50 of 80
+    decision = decide(debit("d", 50), Balances(available=80), None)
+    # Then it reads as accrued (settled at once) with -50: nothing went to the member's goal
+    assert decision is not None
+    assert (decision.transaction.status, decision.transaction.amount) == (Status.ACCRUED, -50)
+    assert decision.delta.written_off == 0
+    # And no later command on its transaction moves it (a reversal would credit the 50 back unasked)
+    for move in (reject("r", "d"), accrue("a", "d"), reprice("p", "d", 10), give_back("d")):
+        assert decide(move, Balances(available=30), decision.transaction) is None
+
+
 def test_credit_is_available_at_once() -> None:
     # When a bonus of 15 is credited
     decision = decide(credit("c", 15), Balances(), None)

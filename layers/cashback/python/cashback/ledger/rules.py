@@ -6,7 +6,9 @@ from future accruals). Every change is an immutable entry holding the signed cha
 so the balances always equal the sum of the entries.
 
 A member sees *transactions*: one per purchase, bonus, settlement, certificate or adjustment, whose
-status moves forward only (pending -> accrued | rejected; accrued -> rejected by a reversal).
+status moves forward only (pending -> accrued | rejected; accrued -> rejected by a reversal). A
+transaction's amount is signed as the member's bonuses moved: a debit by hand is a negative amount with
+status accrued (settled at once), not written off, which means bonuses spent on the member's goal.
 
 `decide` turns a command, the account and the transaction it concerns into the change to write, or
 into `None` when the command changes nothing (a repeat, or a status that may no longer move).
@@ -136,7 +138,8 @@ class Credit(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Debit(Command):
-    """Bonuses taken back by hand: from available, the rest becomes debt. Never refused."""
+    """Bonuses taken back by hand: from available, the rest becomes debt. Never refused. Its transaction
+    reads as settled at once (accrued) with a negative amount, and never moves afterwards."""
 
     kind: Kind
     amount: Bonus
@@ -245,7 +248,7 @@ def _decide_new(cmd: Command, balances: Balances) -> Decision | None:
         return Decision(gain(balances, cmd.amount), txn, None)
     if isinstance(cmd, Debit):
         _positive(cmd.amount, "a debit")
-        txn = _new_transaction(cmd, cmd.kind, Status.WRITTEN_OFF, -cmd.amount, cmd.source)
+        txn = _new_transaction(cmd, cmd.kind, Status.ACCRUED, -cmd.amount, cmd.source)
         return Decision(lose(balances, cmd.amount), txn, None)
     if isinstance(cmd, Spend):
         _positive(cmd.amount, "a spend")
@@ -265,6 +268,10 @@ def _decide_new(cmd: Command, balances: Balances) -> Decision | None:
 
 
 def _decide_move(cmd: Command, balances: Balances, txn: Transaction) -> Decision | None:
+    if txn.amount < 0:
+        # A debit is final: "reversing" it would take back a negative amount, i.e. credit it back unasked.
+        # Only another adjustment corrects it.
+        return None
     moved = replace(txn, reason=cmd.reason, updated_at=cmd.at)
     if isinstance(cmd, Reprice):
         _positive(cmd.amount, "a repriced accrual", zero_allowed=True)
