@@ -51,7 +51,9 @@ def admitad(click: Click, *, status: str = "approved") -> tuple[int, Any]:
 def direct(click: Click, *, partner_id: str | None, secret: str, order_id: str = "SM-1") -> tuple[int, Any]:
     """A direct postback about `click`, signed with `secret` and naming `partner_id` as its signer (None: no
     X-Partner-Id at all)."""
-    body = json.dumps({**json.loads(sample_event("postbacks-direct")["body"]), "click_id": click.click_id, "order_id": order_id})
+    body = json.dumps(
+        {**json.loads(sample_event("postbacks-direct")["body"]), "click_id": click.click_id, "order_id": order_id}
+    )
     event = sample_event("postbacks-direct", body=body)
     now = int(time.time())
     event["headers"]["x-signature"] = f"t={now},v1={sign(secret, now, body)}"

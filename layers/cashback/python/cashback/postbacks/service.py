@@ -118,9 +118,7 @@ def _unusable(postback: Postback, click: Click | None, signer: str | None) -> st
     return None
 
 
-def _orphan(
-    postback: Postback, reason: str, now: datetime | None, signer: str | None, click: Click | None
-) -> Orphan:
+def _orphan(postback: Postback, reason: str, now: datetime | None, signer: str | None, click: Click | None) -> Orphan:
     # Who signed it, and whose click it named: what support needs to tell a misrouted postback from a forged one.
     seen = {"signed_by": signer} if signer else {}
     if click is not None:

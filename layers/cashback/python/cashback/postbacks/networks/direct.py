@@ -52,7 +52,9 @@ class Direct:
         partner_id = request.headers.get("x-partner-id", "").strip()
         # Not a partner id, it cannot name a partner's secrets: refused like a wrong signature, never looked up.
         if not is_partner_id(partner_id):
-            raise Unauthorized("X-Partner-Id names the partner whose secret signs the postback", code="invalid_credentials")
+            raise Unauthorized(
+                "X-Partner-Id names the partner whose secret signs the postback", code="invalid_credentials"
+            )
         return partner_id
 
     def authenticate(self, request: PostbackRequest, secrets: Sequence[str], now: datetime) -> None:
