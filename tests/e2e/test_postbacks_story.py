@@ -4,6 +4,8 @@ resolves claims for orders nobody tracked."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -11,10 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from cashback.postbacks.networks.direct import sign
 from local.seed_catalog import seed_catalog
 from local.wiring import local_container
 
 ADMITAD_TOKEN = "local-admitad-secret"  # API.md's development credentials
+DIRECT_SECRET = "local-direct-secret"  # every direct partner's, unless one of its own is configured
 TODAY = datetime.now(UTC).date()
 
 
@@ -38,7 +42,8 @@ def click_on(api: Any, token: str, partner_id: str) -> str:
     link = urlsplit(partner["go_url"])
     redirect = api.get(link.path, **{k: v[0] for k, v in parse_qs(link.query).items()})
     assert redirect.status == 302
-    return parse_qs(urlsplit(redirect.headers["Location"]).query)["subid"][0]
+    query = parse_qs(urlsplit(redirect.headers["Location"]).query)
+    return (query.get("subid") or query["click"])[0]  # Admitad's links carry it as subid, direct partners' as click
 
 
 def admitad(api: Any, click_id: str, action_id: str, status: str, order_sum: str = "1999.90") -> Any:
@@ -58,6 +63,28 @@ def admitad(api: Any, click_id: str, action_id: str, status: str, order_sum: str
             "time": str(int(datetime.now(UTC).timestamp())),
         },
     )
+
+
+def direct(api: Any, click_id: str, partner_id: str, order_id: str, amount: str = "1999.90") -> Any:
+    """A direct partner's approval of an order, signed with the development secret, naming itself."""
+    body = json.dumps(
+        {
+            "event_id": f"e-{order_id}",
+            "click_id": click_id,
+            "order_id": order_id,
+            "amount": amount,
+            "currency": "RUB",
+            "status": "approved",
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+    )
+    now = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Partner-Id": partner_id,
+        "X-Signature": f"t={now},v1={sign(DIRECT_SECRET, now, body)}",
+    }
+    return api.request("POST", "/postbacks/direct", body=body.encode(), headers=headers)
 
 
 def transactions(api: Any, token: str) -> list[dict[str, Any]]:
@@ -228,3 +255,39 @@ def claim(partner_id: str, order_date: date) -> dict[str, str]:
         "order_date": order_date.isoformat(),
         "order_amount": "4990.00",
     }
+
+
+def test_a_direct_signed_postback_on_an_admitad_click_changes_nothing(
+    api: Any, member: dict[str, str], admin_token: str
+) -> None:
+    # Given a member's click through to AliExpress, an Admitad store
+    click_id = click_on(api, member["token"], "aliexpress")
+
+    # When Samokat, a direct partner, approves an order on that click with a valid signature
+    answer = direct(api, click_id, "samokat", f"S-{uuid.uuid4().hex[:8]}")
+
+    # Then it is answered 200 and kept for support as another network's, and the member sees nothing
+    assert (answer.status, answer.json()["outcome"]) == (200, "kept_for_support")
+    assert transactions(api, member["token"]) == []
+    queue = api.get("/admin/claims", token=admin_token, limit=200).json()["items"]
+    [orphan] = [i for i in queue if i["id"] == answer.json()["conversion"]]
+    assert (orphan["kind"], orphan["reason"]) == ("orphan", "wrong_network")
+
+
+def test_a_direct_partner_speaks_for_its_own_clicks_only(api: Any, member: dict[str, str]) -> None:
+    # Given a member's click through to Samokat, a direct partner
+    click_id = click_on(api, member["token"], "samokat")
+
+    # When Ivi signs an approval for it, and then Samokat itself, and then someone without X-Partner-Id
+    foreign = direct(api, click_id, "ivi", "S-1")
+    own = direct(api, click_id, "samokat", "S-2")
+    unnamed = api.request(
+        "POST", "/postbacks/direct", body=b"{}", headers={"Content-Type": "application/json", "X-Signature": "t=1,v1=0"}
+    )
+
+    # Then Ivi's is kept, Samokat's accrues at its 10 %, and the unnamed one is refused
+    assert (foreign.status, foreign.json()["outcome"]) == (200, "kept_for_support")
+    assert (own.status, own.json()["outcome"], own.json()["status"]) == (200, "applied", "accrued")
+    assert (unnamed.status, unnamed.json()["error"]["code"]) == (401, "invalid_credentials")
+    purchases = [t for t in transactions(api, member["token"]) if t["kind"] == "purchase"]
+    assert [(t["partner_id"], t["amount"]) for t in purchases] == [("samokat", 199)]

@@ -348,6 +348,26 @@ def test_a_signature_time_no_clock_can_hold_is_401(signature: str) -> None:
     assert refused(invoke("postbacks", event)) == (401, "invalid_credentials")
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(partner_id=st.text(max_size=300) | st.just("a" * 3000))
+def test_any_x_partner_id_is_never_a_server_error(partner_id: str) -> None:
+    event = direct()
+    event["headers"]["x-partner-id"] = partner_id
+
+    never_a_server_error(invoke("postbacks", event))
+
+
+@pytest.mark.parametrize("partner_id", [None, "", "   ", "Samokat!", "../samokat", "a" * 3000, "samokat\u0000"])
+def test_a_direct_postback_naming_no_partner_is_401(partner_id: str | None) -> None:
+    event = direct()
+    if partner_id is None:
+        del event["headers"]["x-partner-id"]
+    else:
+        event["headers"]["x-partner-id"] = partner_id
+
+    assert refused(invoke("postbacks", event)) == (401, "invalid_credentials")
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     field=st.sampled_from(["subid", "action_id", "order_id", "order_sum", "currency", "status", "time", "token"]),

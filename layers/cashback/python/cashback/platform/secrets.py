@@ -14,7 +14,7 @@ SECRET_MAX_AGE_SECONDS = 300
 
 class Secret(StrEnum):
     LINK_SIGNING = "link_signing"  # signs members' links to the stores
-    POSTBACK_CREDENTIALS = "postback_credentials"  # JSON {"<network>": ["<active secret>", ...]}
+    POSTBACK_CREDENTIALS = "postback_credentials"  # JSON {"<network>[:<partner>]": ["<secret>", ...]}
     CERTIFICATE_CODE = "certificate_code"  # derives and looks up certificate codes
     EMAIL_CODE = "email_code"  # derives email confirmation codes (members, notifications)
 

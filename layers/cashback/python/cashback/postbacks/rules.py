@@ -117,3 +117,20 @@ def _reprice(op: str, txn_id: str, postback: Postback, bonus: int, details: dict
         amount=bonus,
         details=details,
     )
+
+
+class Foreign(StrEnum):
+    """Why a postback may not speak for the click it names (it is kept for support instead)."""
+
+    WRONG_NETWORK = "wrong_network"  # the click went to a store of another network
+    WRONG_PARTNER = "wrong_partner"  # the click went to another partner's store than the one that signed
+
+
+def foreign(postback: Postback, click: Click, signer: str | None) -> Foreign | None:
+    """A network speaks only for the clicks that went to its own stores, and a partner that signs its own
+    postbacks only for the clicks that went to its own store."""
+    if postback.network != click.network:
+        return Foreign.WRONG_NETWORK
+    if signer is not None and signer != click.partner_id:
+        return Foreign.WRONG_PARTNER
+    return None

@@ -17,7 +17,7 @@ from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Accrue, Status
 from cashback.platform.errors import NotFound
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
-from cashback.postbacks.rules import Postback, check_time, commands, transaction_id
+from cashback.postbacks.rules import Postback, check_time, commands, foreign, transaction_id
 
 CURRENCY = "RUB"
 
@@ -44,7 +44,7 @@ class Orphans(Protocol):
 
 
 class Credentials(Protocol):
-    def for_network(self, network: str) -> list[str]: ...
+    def for_network(self, network: str, partner_id: str | None = None) -> list[str]: ...
 
 
 class FirstPurchaseBonus(Protocol):
@@ -78,14 +78,15 @@ class PostbackService:
         if adapter is None:
             raise NotFound(f"there is no network {network!r}", code="unknown_network")
         at = now or datetime.now(UTC)
-        adapter.authenticate(request, self._credentials.for_network(network), at)
+        signer = adapter.signer(request)
+        adapter.authenticate(request, self._credentials.for_network(network, signer), at)
         postback = adapter.parse(request)
         check_time(postback, at)
 
         click = self._clicks.find_click(postback.click_id)
-        problem = _unusable(postback, click)
+        problem = _unusable(postback, click, signer)
         if problem is not None or click is None:
-            self._orphans.keep(_orphan(postback, problem or "unknown click", now))
+            self._orphans.keep(_orphan(postback, problem or "unknown click", now, signer, click))
             return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
         return self.apply(postback, click)
 
@@ -107,15 +108,21 @@ class PostbackService:
         return Receipt(Outcome.APPLIED if changed else Outcome.UNCHANGED, postback.key, status)
 
 
-def _unusable(postback: Postback, click: Click | None) -> str | None:
+def _unusable(postback: Postback, click: Click | None, signer: str | None) -> str | None:
     if click is None:
         return "unknown click id"
+    if (problem := foreign(postback, click, signer)) is not None:
+        return problem.value
     if postback.currency != CURRENCY:
         return f"currency {postback.currency} is not {CURRENCY}"
     return None
 
 
-def _orphan(postback: Postback, reason: str, now: datetime | None) -> Orphan:
+def _orphan(postback: Postback, reason: str, now: datetime | None, signer: str | None, click: Click | None) -> Orphan:
+    # Who signed it, and whose click it named: what support needs to tell a misrouted postback from a forged one.
+    seen = {"signed_by": signer} if signer else {}
+    if click is not None:
+        seen |= {"click_partner_id": click.partner_id, "click_network": click.network}
     return Orphan(
         orphan_id=postback.key,
         network=postback.network,
@@ -129,5 +136,6 @@ def _orphan(postback: Postback, reason: str, now: datetime | None) -> Orphan:
             "currency": postback.currency,
             "status": postback.status.value,
             "occurred_at": postback.occurred_at.isoformat(),
+            **seen,
         },
     )

@@ -22,6 +22,9 @@ _KEPT = ("subid", "action_id", "order_id", "order_sum", "payment_sum", "currency
 class Admitad:
     name = "admitad"
 
+    def signer(self, request: PostbackRequest) -> None:
+        return None  # one token for the whole network
+
     def authenticate(self, request: PostbackRequest, secrets: Sequence[str], now: datetime) -> None:
         if not matches_any(request.query.get("token", ""), secrets):
             raise unauthorized()

@@ -26,6 +26,10 @@ class PostbackRequest:
 class NetworkAdapter(Protocol):
     name: str
 
+    def signer(self, request: PostbackRequest) -> str | None:
+        """The partner whose own secrets sign the request, for networks whose partners each sign their own
+        (None: the network's secrets sign it). Raises Unauthorized when the request names none it may."""
+
     def authenticate(self, request: PostbackRequest, secrets: Sequence[str], now: datetime) -> None:
         """Raises Unauthorized unless the request proves it comes from the network."""
 

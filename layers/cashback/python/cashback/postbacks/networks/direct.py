@@ -1,6 +1,8 @@
 """Partners integrated directly POST JSON signed like Stripe's webhooks:
 `X-Signature: t=<unix seconds>,v1=<hex>` with hex = HMAC-SHA256(secret, "<t>.<raw body>").
-A timestamp more than five minutes away is refused, so a captured request cannot be replayed later."""
+A timestamp more than five minutes away is refused, so a captured request cannot be replayed later.
+Each partner signs with its own secret and names itself in `X-Partner-Id`, which selects the secrets
+that may verify it (and binds the postback to that partner's clicks)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import hmac
 from collections.abc import Sequence
 from datetime import datetime
 
+from cashback.catalog.rules import is_partner_id
 from cashback.ledger.money import parse_amount
 from cashback.platform.errors import InvalidInput, MalformedInput, Unauthorized
 from cashback.platform.json_text import parse_json
@@ -44,6 +47,15 @@ def _signature_parts(header: str) -> tuple[int, list[str]]:
 
 class Direct:
     name = "direct"
+
+    def signer(self, request: PostbackRequest) -> str:
+        partner_id = request.headers.get("x-partner-id", "").strip()
+        # Not a partner id, it cannot name a partner's secrets: refused like a wrong signature, never looked up.
+        if not is_partner_id(partner_id):
+            raise Unauthorized(
+                "X-Partner-Id names the partner whose secret signs the postback", code="invalid_credentials"
+            )
+        return partner_id
 
     def authenticate(self, request: PostbackRequest, secrets: Sequence[str], now: datetime) -> None:
         timestamp, signatures = _signature_parts(request.headers.get("x-signature", ""))
