@@ -42,6 +42,7 @@ WRU_PRICE = Decimal("0.7625")  # USD per million write request units, eu-central
 RRU_PRICE = Decimal("0.1525")  # USD per million read request units
 SQS_PRICE = Decimal("0.40")  # USD per million requests
 MONTH = "2026-10"
+SETTLED_AT = datetime(2026, 11, 1, 9, tzinfo=UTC)  # only the month that has just ended can be settled
 PROBE_MONTH, PROBE_BATCH = "2026-09", "probe-batch"  # the floor's probe: a month and batch of its own
 FLOOR_WARM_UP = 50
 _CAPACITY_OPERATIONS = {
@@ -205,7 +206,9 @@ def measure(
     floor_before = same_write_floor(container, probe, 200)
     with metering() as (calls, units):
         started = time.perf_counter()
-        settlement.start_settlement(MONTH)  # the in-process queue handles every message before it returns
+        settlement.start_settlement(
+            MONTH, now=SETTLED_AT
+        )  # the in-process queue handles every message before it returns
         elapsed = time.perf_counter() - started  # not money
     report = settlement.report(MONTH)
     floor_after = same_write_floor(container, probe, 200)

@@ -7,11 +7,21 @@ The local stack has no SQS: the start settles the batches in process before it a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import datetime, timedelta
+
+from cashback.ledger.calendar import MOSCOW
 
 
 def last_month() -> str:
-    return (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    """The month that has just ended in Moscow: the only one that can be settled."""
+    return (datetime.now(MOSCOW).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def months_ago(months: int) -> str:
+    now = datetime.now(MOSCOW)
+    year, month = divmod(now.year * 12 + now.month - 1 - months, 12)
+    return f"{year:04d}-{month + 1:02d}"
 
 
 def enrol_with(api, member_token, admin_token, *, bonuses: int, **settings: object) -> tuple[str, str, str]:
@@ -95,6 +105,36 @@ def test_a_member_buys_a_certificate_and_a_store_redeems_it_once(api, member_tok
     assert redeemed.json() == {"certificate_id": bought.json()["certificate_id"], "discount": 899, "forfeited": 101}
     assert (twice.status, twice.json()["error"]["code"]) == (409, "already_redeemed")
     assert by_member.status == 403
+
+
+def test_a_second_certificate_on_the_same_store_order_is_refused(api, member_token, admin_token, pos_token) -> None:
+    # Given a smartphone member's two certificates of 1,000
+    token, _, _ = enrol_with(api, member_token, admin_token, bonuses=2_000, goal="smartphone")
+    codes = [
+        api.post("/certificates", json={"denomination": 1_000}, token=token, headers={"Idempotency-Key": key}).json()[
+            "code"
+        ]
+        for key in ("e2e-one-order-first", "e2e-one-order-second")
+    ]
+
+    # When a store redeems both on one order of a 1,999.90 phone, and its terminal retries the first
+    sale = {"store_id": "store-local-1", "order_id": f"pos-{uuid.uuid4()}", "price": "1999.90", "item": "smartphone"}
+    first = api.post("/certificates/redeem", json={**sale, "code": codes[0]}, token=pos_token)
+    second = api.post("/certificates/redeem", json={**sale, "code": codes[1]}, token=pos_token)
+    retried = api.post("/certificates/redeem", json={**sale, "code": codes[0]}, token=pos_token)
+
+    # Then the order is discounted by the first only: 1,000, not 1,999
+    assert (first.status, first.json()["discount"]) == (200, 1_000), first.text
+    assert (second.status, second.json()["error"]["code"]) == (409, "order_already_discounted")
+    assert (retried.status, retried.json()) == (200, first.json())
+
+
+def test_only_the_month_that_has_just_ended_can_be_settled(api, admin_token) -> None:
+    # When an operator asks to settle 1999-01, two months ago, and this month
+    for month in ("1999-01", months_ago(2), months_ago(0)):
+        refused = api.post("/admin/settlements", json={"month": month}, token=admin_token)
+        # Then each is refused
+        assert (refused.status, refused.json()["error"]["code"]) == (422, "invalid_month"), month
 
 
 def test_a_top_up_billing_refuses_gives_the_bonuses_back_once(api, member_token, admin_token, container) -> None:

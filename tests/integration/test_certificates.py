@@ -9,10 +9,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import botocore.client
 import pytest
+from botocore.exceptions import ClientError
 
 from cashback.bootstrap import Container
-from cashback.certificates.rules import AlreadyRedeemed
+from cashback.certificates.rules import AlreadyRedeemed, OrderAlreadyDiscounted
 from cashback.ledger.audit_repository import find_differences
 from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Balances
@@ -115,3 +117,81 @@ def test_five_terminals_redeeming_one_code_at_once_redeem_it_once(
     assert sorted(results) == ["redeemed"] + ["refused"] * 4
     _, differences = find_differences(container.dynamodb.client, container.settings.table("LEDGER_TABLE"))
     assert differences == []
+
+
+def test_different_certificates_raced_on_one_store_order_discount_it_once(
+    container: Container, ledger: Ledger, smartphone_member: Callable[[int], MemberIdentity]
+) -> None:
+    # Given five certificates of 20,000 (of two members) and one store order of a 79,990 phone
+    service = container.certificates
+    members = [smartphone_member(60_000), smartphone_member(40_000)]
+    codes = [service.issue_certificate(members[i % 2].sub, 20_000, f"order-race-{i:04d}").code for i in range(5)]
+    order_id = f"o-{uuid.uuid4()}"
+    start = threading.Barrier(5)
+
+    def redeem(i: int) -> str:
+        start.wait()
+        try:
+            service.redeem_certificate(
+                codes[i],
+                store_id="store-1",
+                order_id=order_id,
+                price="79990.00",
+                item="smartphone",
+                operator=f"terminal-{i}",
+                operator_store_id="store-1",
+            )
+        except OrderAlreadyDiscounted:
+            return "refused"
+        return "redeemed"
+
+    # When five terminals of the store redeem them on that order at once
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        results = list(pool.map(redeem, range(5)))
+
+    # Then exactly one discounts the order, and the four refused are still good on another order
+    assert sorted(results) == ["redeemed"] + ["refused"] * 4
+    refused = [codes[i] for i, result in enumerate(results) if result == "refused"]
+    for i, code in enumerate(refused):
+        again = service.redeem_certificate(
+            code,
+            store_id="store-1",
+            order_id=f"{order_id}-{i}",
+            price="79990.00",
+            item="smartphone",
+            operator="terminal-0",
+            operator_store_id="store-1",
+        )
+        assert again.discount == 20_000
+
+
+def test_a_redemption_cancelled_as_a_conflict_is_retried(
+    container: Container, smartphone_member: Callable[[int], MemberIdentity], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a certificate, and DynamoDB cancelling the next two transactions as conflicts (DynamoDB Local never
+    # does; real DynamoDB does when two terminals race on one order)
+    service = container.certificates
+    code = service.issue_certificate(smartphone_member(1_000).sub, 1_000, "order-for-conflict").code
+    real, conflicts = botocore.client.BaseClient._make_api_call, [2]
+
+    def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "TransactWriteItems" and conflicts[0] > 0:
+            conflicts[0] -= 1
+            reasons = [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}]
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled [TransactionConflict]"}
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, operation)
+        return real(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
+
+    # When a terminal redeems it, Then it is redeemed after the conflicts, not refused
+    redemption = service.redeem_certificate(
+        code,
+        store_id="store-1",
+        order_id=f"o-{uuid.uuid4()}",
+        price="79990.00",
+        item="smartphone",
+        operator="terminal-1",
+        operator_store_id="store-1",
+    )
+    assert (redemption.discount, conflicts[0]) == (1_000, 0)

@@ -32,6 +32,7 @@ from local.wiring import local_container
 from tests.builders import a_member_with, adjust, debit
 
 MONTH = "2026-10"
+SETTLED_AT = datetime(2026, 11, 1, 9, tzinfo=UTC)  # only the month that has just ended can be settled
 AT = datetime(2026, 10, 20, tzinfo=UTC)
 
 
@@ -170,9 +171,9 @@ def test_a_run_killed_mid_way_and_resumed_pays_every_member_exactly_once(contain
     queue = ChaosQueue(seed_value=11)
 
     # When the month's run crashes as it goes, dies, and the operator resumes it
-    queue.settlement.start_settlement(MONTH, now=datetime(2026, 11, 1, tzinfo=UTC))
+    queue.settlement.start_settlement(MONTH, now=SETTLED_AT)
     queue.drain(crash_rate=0.3, limit=25)  # then the whole thing dies
-    queue.settlement.start_settlement(MONTH)  # the operator resumes it
+    queue.settlement.start_settlement(MONTH, now=SETTLED_AT)  # the operator resumes it
     queue.drain(crash_rate=0.2)
     report = container.settlement.report(MONTH)
 
@@ -196,12 +197,12 @@ def test_a_second_run_of_the_month_and_every_duplicate_change_nothing(container:
     # Given twelve members, settled for the month
     seeded = seed(container, 12)
     queue = ChaosQueue(seed_value=3)
-    queue.settlement.start_settlement(MONTH)
+    queue.settlement.start_settlement(MONTH, now=SETTLED_AT)
     queue.drain()
     first = container.settlement.report(MONTH)
 
     # When the run is started again, and a stray duplicate of every batch arrives after it is over
-    queue.settlement.start_settlement(MONTH)
+    queue.settlement.start_settlement(MONTH, now=SETTLED_AT)
     queue.drain()
     for member in [m for m in seeded if m.available]:  # a stray duplicate of every batch, after the run is over
         assert container.settlement.settle_member(MONTH, member.member_id, "a1-s00-p000000-b0").outcome is None
@@ -237,7 +238,7 @@ def test_a_member_in_debt_gets_no_top_up_and_later_accruals_repay_the_debt_first
     ledger, outbox = container.ledger, container.outbox
     [member] = [m for m in seed(container, 4) if m.debt]
     queue = ChaosQueue(seed_value=1)
-    queue.settlement.start_settlement(MONTH)
+    queue.settlement.start_settlement(MONTH, now=SETTLED_AT)
     queue.drain()
 
     # When 400 bonuses are credited after the run

@@ -220,6 +220,46 @@ def test_a_store_redeems_a_certificate_once_for_a_smartphone(moto_tables: dict[s
     assert listed["items"][0]["status"] == "redeemed"
 
 
+def test_one_store_order_is_discounted_by_one_certificate(moto_tables: dict[str, str], container: Container) -> None:
+    # Given a member's two certificates of 50,000
+    member_with(container, 100_000)
+    _, first = order(50_000, key="order-0001-first")
+    _, second = order(50_000, key="order-0002-second")
+
+    # When a store redeems both on one order for a smartphone of 79,990, and the terminal retries the first
+    status, redeemed = redeem(first["code"], price="79990.00")
+    refused = redeem(second["code"], price="79990.00")
+    again = redeem(first["code"], price="79990.00")
+    elsewhere = redeem(first["code"], price="79990.00", order_id="o-2")
+
+    # Then the order is discounted 50,000 once: the second certificate is refused and the retry gets its answer,
+    # while the first certificate on another order is refused as redeemed
+    assert (status, redeemed) == (200, {"certificate_id": first["certificate_id"], "discount": 50_000, "forfeited": 0})
+    assert (refused[0], refused[1]["error"]["code"]) == (409, "order_already_discounted")
+    assert again == (200, redeemed)
+    assert (elsewhere[0], elsewhere[1]["error"]["code"]) == (409, "already_redeemed")
+
+
+def test_a_certificate_refused_on_a_discounted_order_stays_good(
+    moto_tables: dict[str, str], container: Container
+) -> None:
+    # Given two certificates, one of them redeemed on order o-1 of store-1
+    member_with(container, 2_000)
+    _, first = order(1_000, key="order-0001-first")
+    _, second = order(1_000, key="order-0002-second")
+    assert redeem(first["code"])[0] == 200
+
+    # When the second is refused on that order, then tried on another store's order of the same number
+    refused = redeem(second["code"])
+    other_store = redeem(second["code"], store="store-2")
+    _, listed = invoke("certificates", sample_event("certificates-list", query=None))
+
+    # Then it was not spent by the refusal, and discounts the other store's order
+    assert refused[0] == 409
+    assert other_store == (200, {"certificate_id": second["certificate_id"], "discount": 1_000, "forfeited": 0})
+    assert [c["status"] for c in listed["items"]] == ["redeemed", "redeemed"]
+
+
 def test_a_price_above_the_denomination_uses_all_of_it(moto_tables: dict[str, str], container: Container) -> None:
     # Given a member's certificate of 1,000
     member_with(container, 1_000)

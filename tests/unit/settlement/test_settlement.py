@@ -15,7 +15,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cashback.bootstrap import Container
-from cashback.ledger.calendar import MOSCOW
 from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Status
 from cashback.platform.config import Settings
@@ -30,6 +29,13 @@ from tests.fixtures.wiring import use_container
 pytestmark = pytest.mark.usefixtures("moto_tables")
 
 MONTH = "2026-10"
+# Only the month that has just ended can be settled: the service's clock is set in November 2026 (Moscow).
+SETTLED_AT = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def in_november(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settlement, "_now", lambda now=None: (now or SETTLED_AT).astimezone(UTC))
 
 
 @pytest.fixture
@@ -205,13 +211,48 @@ def test_the_schedule_settles_the_month_that_has_just_ended_without_a_queue_loca
     # Then last month is settled in full, in process
     assert result["state"] == "completed"
     assert result["bonuses_paid"] == 120
-    assert result["month"] < datetime.now(UTC).strftime("%Y-%m")
+    assert result["month"] == MONTH
 
 
-@pytest.mark.parametrize("month", ["2026-13", "26-10", "2999-01", datetime.now(MOSCOW).strftime("%Y-%m")])
+@pytest.mark.parametrize("month", ["2026-13", "26-10", "2999-01", "2026-11", "2026-12"])
 def test_a_month_that_is_not_one_or_is_not_over_is_refused(month: str) -> None:
     status, error = start(month)
     assert (status, error["error"]["code"]) == (422, "invalid_month")
+
+
+@pytest.mark.parametrize("month", ["1999-01", "2026-09", "2025-10"])
+def test_a_month_before_the_one_that_has_just_ended_is_refused_and_pays_nothing(
+    moto_tables: dict[str, str], queue_url: str, container: Container, month: str
+) -> None:
+    # Given a phone top-up member with 350 bonuses, in November
+    member(container, "m-anna", "+79161110001", 350)
+
+    # When an operator asks to settle an older month
+    status, error = start(month)
+
+    # Then it is refused, nothing is queued or paid, and there is no run to report
+    assert (status, error["error"]["code"]) == (422, "invalid_month")
+    assert drain(queue_url) == 0
+    assert topups() == {}
+    assert container.ledger.balances("m-anna").available == 350
+    assert report(month)[0] == 404
+
+
+def test_an_older_months_report_stays_readable(
+    moto_tables: dict[str, str], queue_url: str, container: Container
+) -> None:
+    # Given October settled in November
+    member(container, "m-anna", "+79161110001", 350)
+    assert start()[0] == 202
+    drain(queue_url)
+
+    # When December comes, Then October can no longer be settled, and its report is still there
+    with pytest.MonkeyPatch.context() as later:
+        later.setattr(settlement, "_now", lambda now=None: (now or datetime(2026, 12, 5, tzinfo=UTC)).astimezone(UTC))
+        refused = start()
+        status, october = report()
+    assert (refused[0], refused[1]["error"]["code"]) == (422, "invalid_month")
+    assert (status, october["state"], october["bonuses_paid"]) == (200, "completed", 350)
 
 
 def test_a_month_never_run_has_no_report() -> None:

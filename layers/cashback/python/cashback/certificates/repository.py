@@ -6,12 +6,18 @@
   one place its redemption is recorded (a conditional update: once).
 - `CERTSMS#<certificate_id>` / `SMS`: what the certificate's SMS is made from (the code's reference, not
   the code) and how often the member asked for it again; the member's resend finds the certificate here.
+- `CERTORDER#<store_id>` / `ORDER#<order_id>`: the one certificate redeemed on a store order, written in
+  the redemption's transaction on condition that it does not exist (one certificate per order, invariant
+  held by the database, not by a read before the write). Store and order ids stay in separate key
+  attributes, so no choice of either can collide with another pair.
 - `REDEEM_FAILS#<scope>#<window>` / `COUNT`: failed redemption attempts per terminal and overall in a ten
   minute window, expiring by TTL (`expires_at`).
 """
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -26,15 +32,17 @@ from cashback.certificates.rules import (
     CertificateStatus,
     CodeRecord,
     CodeSms,
+    OrderAlreadyDiscounted,
     Redemption,
     TooManyResends,
 )
-from cashback.ledger.repository import Attachment, partition
+from cashback.ledger.repository import Attachment, partition, retryable
 from cashback.platform import dynamodb as tables
 from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 CERTIFICATE_PREFIX = "CERTIFICATE#"
 CODE_SK = "CERTCODE"
+ORDER_PREFIX = "CERTORDER#"
 FAILS_SK = "COUNT"
 SMS_SK = "SMS"
 
@@ -93,6 +101,16 @@ class CertificateCodeModel(Model):
     forfeited = NumberAttribute(null=True)
     redeemed_at = UTCDateTimeAttribute(null=True)
     redeemed_by = UnicodeAttribute(null=True)
+
+
+class RedeemedOrderModel(Model):
+    class Meta:
+        table_name = "unbound-ledger"
+
+    pk = UnicodeAttribute(hash_key=True)  # "CERTORDER#<store_id>"
+    sk = UnicodeAttribute(range_key=True)  # "ORDER#<order_id>"
+    certificate_id = UnicodeAttribute()
+    redeemed_at = UTCDateTimeAttribute()
 
 
 class FailedAttemptsModel(Model):
@@ -154,7 +172,13 @@ def _sms_model(sms: CodeSms) -> CodeSmsModel:
     )
 
 
-MODELS: tuple[type[Model], ...] = (CertificateModel, CertificateCodeModel, FailedAttemptsModel, CodeSmsModel)
+MODELS: tuple[type[Model], ...] = (
+    CertificateModel,
+    CertificateCodeModel,
+    RedeemedOrderModel,
+    FailedAttemptsModel,
+    CodeSmsModel,
+)
 
 
 class CertificateRepository:
@@ -258,32 +282,64 @@ class CertificateRepository:
             redemption=redemption,
         )
 
-    def redeem(self, found: CodeRecord, redemption: Redemption, price: str, at: datetime, by: str) -> None:
-        """Marks the certificate redeemed, once: the lookup record's status is the condition."""
+    def redeem(
+        self, found: CodeRecord, redemption: Redemption, price: str, at: datetime, by: str, *, attempts: int = 5
+    ) -> None:
+        """Marks the certificate redeemed, once (the lookup record's status is the condition), and claims its
+        store order, once (the order record must not exist), in one transaction.
+
+        Raises AlreadyRedeemed when the certificate was redeemed first (checked before the order: a
+        terminal's concurrent retry of its own redemption is then served its answer), OrderAlreadyDiscounted
+        when another certificate holds the order. A transaction cancelled only by a concurrent one is
+        retried: two terminals racing on one order must not both be turned away."""
+        for attempt in range(attempts):
+            try:
+                self._commit_redemption(found, redemption, price, at, by)
+            except TransactWriteError as error:
+                codes = [reason.code if reason else "None" for reason in error.cancellation_reasons or []]
+                # pynamodb sends puts before updates: 0 the order record, 1 the code lookup, 2 the certificate.
+                order, lookup, certificate = (codes + ["None"] * 3)[:3]
+                if "ConditionalCheckFailed" in (lookup, certificate):
+                    raise AlreadyRedeemed("this certificate has already been redeemed") from error
+                if order == "ConditionalCheckFailed":
+                    raise OrderAlreadyDiscounted("another certificate has been redeemed on this store order") from error
+                if not retryable(error) or attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # not money
+                continue
+            return
+
+    def _commit_redemption(self, found: CodeRecord, redemption: Redemption, price: str, at: datetime, by: str) -> None:
         redeemed = CertificateStatus.REDEEMED.value
-        try:
-            with TransactWrite(connection=self._connection) as write:
-                write.update(
-                    CertificateCodeModel(f"{CODE_SK}#{found.lookup_hash}", CODE_SK),
-                    [
-                        CertificateCodeModel.status.set(redeemed),
-                        CertificateCodeModel.store_id.set(redemption.store_id),
-                        CertificateCodeModel.order_id.set(redemption.order_id),
-                        CertificateCodeModel.price.set(price),
-                        CertificateCodeModel.discount.set(redemption.discount),
-                        CertificateCodeModel.forfeited.set(redemption.forfeited),
-                        CertificateCodeModel.redeemed_at.set(at),
-                        CertificateCodeModel.redeemed_by.set(by),
-                    ],
-                    condition=CertificateCodeModel.status == CertificateStatus.ISSUED.value,
-                )
-                write.update(
-                    CertificateModel(partition(found.member_id), certificate_sk(found.issued_at, found.certificate_id)),
-                    [CertificateModel.status.set(redeemed), CertificateModel.redeemed_at.set(at)],
-                    condition=CertificateModel.sk.exists(),
-                )
-        except TransactWriteError as error:
-            raise AlreadyRedeemed("this certificate has already been redeemed") from error
+        with TransactWrite(connection=self._connection) as write:
+            write.update(
+                CertificateCodeModel(f"{CODE_SK}#{found.lookup_hash}", CODE_SK),
+                [
+                    CertificateCodeModel.status.set(redeemed),
+                    CertificateCodeModel.store_id.set(redemption.store_id),
+                    CertificateCodeModel.order_id.set(redemption.order_id),
+                    CertificateCodeModel.price.set(price),
+                    CertificateCodeModel.discount.set(redemption.discount),
+                    CertificateCodeModel.forfeited.set(redemption.forfeited),
+                    CertificateCodeModel.redeemed_at.set(at),
+                    CertificateCodeModel.redeemed_by.set(by),
+                ],
+                condition=CertificateCodeModel.status == CertificateStatus.ISSUED.value,
+            )
+            write.update(
+                CertificateModel(partition(found.member_id), certificate_sk(found.issued_at, found.certificate_id)),
+                [CertificateModel.status.set(redeemed), CertificateModel.redeemed_at.set(at)],
+                condition=CertificateModel.sk.exists(),
+            )
+            write.save(
+                RedeemedOrderModel(
+                    f"{ORDER_PREFIX}{redemption.store_id}",
+                    f"ORDER#{redemption.order_id}",
+                    certificate_id=found.certificate_id,
+                    redeemed_at=at,
+                ),
+                condition=RedeemedOrderModel.pk.does_not_exist(),
+            )
 
     # --- brute force --------------------------------------------------------------------------------
 

@@ -70,6 +70,12 @@ class AlreadyRedeemed(Conflict):
     code = "already_redeemed"
 
 
+class OrderAlreadyDiscounted(Conflict):
+    """Another certificate was redeemed on this store order: one certificate per order."""
+
+    code = "order_already_discounted"
+
+
 class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_attempts"

@@ -66,13 +66,20 @@ def shard_of(member_id: str) -> int:
     return int.from_bytes(hashlib.sha256(member_id.encode()).digest()[:4], "big") % SHARDS
 
 
+def month_just_ended(now: datetime) -> str:
+    """The Moscow month before `now`'s: at 00:00 Moscow on the 1st it is the month that ended that instant."""
+    first = now.astimezone(MOSCOW).date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
 def check_month(month: str, now: datetime) -> str:
     """ "YYYY-MM", or "auto": the month that has just ended in Moscow (the schedule fires at 00:00 on the 1st).
-    Only a month that is over can be settled: settling the current one early would leave its last days'
-    accruals to the run after next, and the schedule would find the month already done."""
+    Only that month can be settled (started, or resumed after a failure): the current one is not over (its last
+    days' accruals would wait for the run after next), and an older one was settled, or skipped, in its turn;
+    settling it now would pay each member's monthly cap once more."""
+    just_ended = month_just_ended(now)
     if month == "auto":
-        first = now.astimezone(MOSCOW).date().replace(day=1)
-        return (first - timedelta(days=1)).strftime("%Y-%m")
+        return just_ended
     found = _MONTH.match(month or "")
     try:
         first_day = date(int(found.group(1)), int(found.group(2)), 1) if found else None
@@ -80,8 +87,8 @@ def check_month(month: str, now: datetime) -> str:
         first_day = None
     if first_day is None:
         raise InvalidInput('month is "YYYY-MM"', code="invalid_month")
-    if first_day >= now.astimezone(MOSCOW).date().replace(day=1):
-        raise InvalidInput("that month is not over yet", code="invalid_month")
+    if month != just_ended:
+        raise InvalidInput(f"only the month that has just ended, {just_ended}, can be settled", code="invalid_month")
     return month
 
 
