@@ -81,6 +81,19 @@ def balances(container: Container) -> Balances:
     return container.ledger.balances("anna")
 
 
+def test_admitads_approved_but_stalled_confirms_the_purchase(container: Container) -> None:
+    # Given Anna's click to AliExpress, through Admitad
+    click = admitad_click(container)
+
+    # When Admitad reports the order approved by the store, its payout to us held back
+    status, receipt = admitad(click, status="approved_but_stalled")
+
+    # Then it is no error: Anna's cashback is accrued as for an approval
+    assert status == 200, receipt
+    assert balances(container).pending == 0
+    assert balances(container).available > 0
+
+
 def test_admitad_token_on_a_direct_partners_click_is_kept_and_pays_nothing(container: Container) -> None:
     # Given Anna's click to Samokat, a direct partner
     click = direct_click(container)

@@ -48,6 +48,20 @@ def test_admitad_postbacks_are_normalised() -> None:
     assert "token" not in postback.raw
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("pending", PostbackStatus.PENDING),
+        ("approved", PostbackStatus.APPROVED),
+        ("approved_but_stalled", PostbackStatus.APPROVED),  # the store approved; the network holds its payout
+        ("APPROVED_BUT_STALLED", PostbackStatus.APPROVED),
+        ("declined", PostbackStatus.DECLINED),
+    ],
+)
+def test_admitads_statuses_are_read_as_the_member_sees_them(status: str, expected: PostbackStatus) -> None:
+    assert ADAPTERS["admitad"].parse(admitad(status=status)).status is expected
+
+
 @pytest.mark.parametrize("token", ["", "local-admitad-secre", "LOCAL-ADMITAD-SECRET", "local-admitad-secret "])
 def test_admitad_with_a_wrong_token_is_unauthorized(token: str) -> None:
     with pytest.raises(Unauthorized):

@@ -13,6 +13,8 @@ from cashback.postbacks.rules import Postback, PostbackStatus
 _STATUSES = {
     "pending": PostbackStatus.PENDING,
     "approved": PostbackStatus.APPROVED,
+    # Approved by the store, the network's payout to us merely held back: the member's purchase is confirmed.
+    "approved_but_stalled": PostbackStatus.APPROVED,
     "declined": PostbackStatus.DECLINED,
 }
 # Kept with the orphan or the conversion for support; the secret never is.
@@ -33,7 +35,7 @@ class Admitad:
         q = request.query
         status = _STATUSES.get(require(q.get("status"), "status").lower())
         if status is None:
-            raise InvalidInput("status is pending, approved or declined", code="invalid_status")
+            raise InvalidInput("status is pending, approved, approved_but_stalled or declined", code="invalid_status")
         return Postback(
             network=self.name,
             conversion_id=require(q.get("action_id"), "action_id"),
