@@ -59,16 +59,15 @@ class PaymentService:
             return PaymentOutcome.NOTHING_EARNED
         if over_ceiling(payment.amount):
             return PaymentOutcome.OVER_CEILING
-        known = self._payments.get(payment.payment_id)
-        if known is not None:
-            return PaymentOutcome.REPEAT if known.member_id == member_id else PaymentOutcome.OTHER_MEMBER
         command = credit(payment, rate)
         if command.amount == 0:
             return PaymentOutcome.NOTHING_EARNED
         bound = self._payments.bind(CreditedPayment.of(payment, member_id, rate, command))
         try:
+            # A repeat for the same member is recognised by the ledger's own read; the id's record refuses only
+            # another member (or a concurrent first delivery), so it is read only then.
             outcome = self._ledger.execute(member_id, command, attachments=[bound])
-        except Conflict:  # the id was credited meanwhile, by a concurrent delivery
+        except Conflict:
             known = self._payments.get(payment.payment_id)
             if known is not None and known.member_id != member_id:
                 return PaymentOutcome.OTHER_MEMBER
