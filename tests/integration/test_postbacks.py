@@ -61,11 +61,16 @@ def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(
 
     # When Admitad reports the order of 1,999.90 as pending
     first = deliver(container, admitad(click.click_id, action, "pending"))
-    # Then the member sees 139 bonuses pending, expected 30 days after the order
+    # Then the member sees 139 bonuses pending, expected 30 days after the order, and the first-purchase
+    # bonus of 200 pending with it
     assert (first.outcome, first.status) == (postbacks.Outcome.APPLIED, "pending")
-    pending = ledger.transactions(member).items
-    assert [(t.status, t.amount) for t in pending] == [(Status.PENDING, 139)]
-    assert pending[0].expected_at == NOW - timedelta(hours=1) + timedelta(days=30)
+    pending = {t.kind.value: t for t in ledger.transactions(member).items}
+    assert {k: (t.status, t.amount) for k, t in pending.items()} == {
+        "purchase": (Status.PENDING, 139),
+        "bonus": (Status.PENDING, 200),
+    }
+    assert pending["purchase"].expected_at == NOW - timedelta(hours=1) + timedelta(days=30)
+    assert ledger.balances(member) == Balances(pending=139 + 200)
 
     # When Admitad approves it, twice
     receipts = [deliver(container, admitad(click.click_id, action, "approved")) for _ in range(2)]
@@ -77,16 +82,15 @@ def test_pending_then_approved_twice_accrues_once_with_the_first_purchase_bonus(
     assert reasons == [("Confirmed by the partner", "accrued", 139), ("First purchase", "accrued", 200)]
 
 
-def test_the_first_purchase_bonus_comes_with_the_first_accrual_only(
+def test_the_first_purchase_bonus_comes_with_the_first_order_of_500_roubles_only(
     container: Container, ledger: Ledger, member: str
 ) -> None:
-    # When two orders of 100.00 through two clicks are approved
-    for _ in range(2):
-        deliver(
-            container, admitad(a_click_by(container, member).click_id, uuid.uuid4().hex, "approved", amount="100.00")
-        )
-    # Then each earns 7, and only the first brings the first purchase bonus
-    assert ledger.balances(member) == Balances(available=7 + 7 + 200)
+    # When an order of 100.00, then two of 1,000.00, through three clicks are approved
+    for amount in ("100.00", "1000.00", "1000.00"):
+        click = a_click_by(container, member)
+        deliver(container, admitad(click.click_id, uuid.uuid4().hex, "approved", amount=amount))
+    # Then each earns 7 %, and only the first order of at least 500 roubles brings the first purchase bonus
+    assert ledger.balances(member) == Balances(available=7 + 70 + 70 + 200)
 
 
 def test_a_decline_shows_as_rejected_with_the_reason(container: Container, ledger: Ledger, member: str) -> None:
@@ -97,9 +101,10 @@ def test_a_decline_shows_as_rejected_with_the_reason(container: Container, ledge
     # When Admitad declines it
     deliver(container, admitad(click.click_id, action, "declined"))
 
-    # Then the purchase shows as rejected with the reason, and nothing is pending
-    [txn] = ledger.transactions(member).items
-    assert (txn.status, txn.reason) == (Status.REJECTED, "Declined by the partner")
+    # Then the purchase and its first-purchase bonus show as rejected with the reason, and nothing is pending
+    txns = {t.kind.value: t for t in ledger.transactions(member).items}
+    assert (txns["purchase"].status, txns["purchase"].reason) == (Status.REJECTED, "Declined by the partner")
+    assert txns["bonus"].status is Status.REJECTED
     assert ledger.balances(member) == Balances()
 
 
@@ -111,11 +116,11 @@ def test_a_decline_after_the_bonuses_were_spent_leaves_debt(container: Container
     deliver(container, approved)  # 700 + the 200 first-purchase bonus
     ledger.execute(member, spend("topup", 900))
 
-    # When Admitad declines the order after all
-    deliver(container, admitad(click.click_id, action, "declined"))
+    # When Admitad declines the order after all, an hour later
+    deliver(container, admitad(click.click_id, action, "declined", time=str(int(NOW.timestamp()))))
 
-    # Then the order's 700 become debt
-    assert ledger.balances(member) == Balances(available=0, written_off=900, debt=700)
+    # Then the order's 700 and the first-purchase bonus it brought become debt
+    assert ledger.balances(member) == Balances(available=0, written_off=900, debt=700 + 200)
 
 
 @pytest.mark.parametrize(

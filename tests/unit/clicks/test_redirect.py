@@ -14,7 +14,7 @@ import pytest
 from bench.calls import counting_calls
 from cashback.bootstrap import Container
 from cashback.catalog.rules import Network
-from cashback.clicks.rules import sign_link
+from cashback.clicks.rules import member_named_by, sign_link
 from tests.fixtures.handlers import LambdaContext, handler_module, invoke, sample_event
 from tests.fixtures.wiring import use_container
 from tests.unit.catalog.support import (
@@ -132,15 +132,17 @@ def test_a_warm_redirect_makes_one_write_and_no_read() -> None:
     assert calls == {"PutItem": 1}
 
 
-def test_every_click_has_an_id_of_its_own_that_sorts_by_time() -> None:
+def test_every_click_has_an_id_of_its_own_that_sorts_by_time_and_names_its_member() -> None:
     given_aliexpress_on_black_friday()
 
     first = go(token=link())["headers"]["Location"].removeprefix(TRACKING)
     second = go(token=link())["headers"]["Location"].removeprefix(TRACKING)
 
     assert first != second
-    assert len(first) == len(second) == 26  # ULIDs: 48 bits of milliseconds, then 80 random bits
+    # A ULID (48 bits of milliseconds, then 80 random bits), then the member the postback will credit.
+    assert [len(part) for part in first.split(".")] == [26, len(MEMBER)]
     assert first[:10] <= second[:10]
+    assert member_named_by(first) == member_named_by(second) == MEMBER
 
 
 def test_the_signing_key_comes_from_secrets_manager_in_aws(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cashback.bootstrap import Container
 from tests.fixtures.handlers import invoke, sample_event
 from tests.fixtures.notifications import Postbox
 
@@ -291,10 +290,3 @@ def test_bad_settings_are_refused_and_change_nothing(body: dict) -> None:
     _, member = invoke("members", sample_event("members-me"))
     assert (member["goal"], member["monthly_writeoff_limit"], member["profile"]) == ("phone_topup", None, None)
     assert bonuses() == []
-
-
-def test_the_first_purchase_bonus_is_credited_once(moto_tables: dict[str, str], container: Container) -> None:
-    member = enrol()
-    outcomes = [container.members.credit_first_purchase(member["member_id"]) for _ in range(3)]
-    assert [o.applied for o in outcomes] == [True, False, False]
-    assert bonuses() == [(200, "First purchase")]

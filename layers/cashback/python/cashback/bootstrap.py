@@ -187,7 +187,6 @@ class Container:
             clicks=self.clicks,
             orphans=self.claim_repository,
             credentials=NetworkCredentials(lambda: self.secrets.value(Secret.POSTBACK_CREDENTIALS)),
-            first_purchase=self.members,
         )
 
     @cached_property

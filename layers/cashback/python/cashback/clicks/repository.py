@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from cashback.clicks.rules import MAX_USER_AGENT, Click
+from cashback.ledger.plans import ItemKey
 from cashback.platform.errors import Conflict
 
 CLICK_SK = "CLICK"
@@ -76,15 +77,20 @@ class ClickRepository:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        if item is None:
-            return None
-        return Click(
-            click_id=item["click_id"]["S"],
-            member_id=item["member_id"]["S"],
-            partner_id=item["partner_id"]["S"],
-            rate_percent=Decimal(item["rate_percent"]["S"]),
-            network=item["network"]["S"],
-            accrual_days=int(item["accrual_days"]["N"]),
-            clicked_at=datetime.fromisoformat(item["clicked_at"]["S"]),
-            user_agent=item.get("user_agent", {}).get("S", ""),
-        )
+        return None if item is None else click_from_item(item)
+
+    def key(self, click_id: str) -> ItemKey:
+        return ItemKey(self._table_name, partition(click_id), CLICK_SK)
+
+
+def click_from_item(item: dict[str, Any]) -> Click:
+    return Click(
+        click_id=item["click_id"]["S"],
+        member_id=item["member_id"]["S"],
+        partner_id=item["partner_id"]["S"],
+        rate_percent=Decimal(item["rate_percent"]["S"]),
+        network=item["network"]["S"],
+        accrual_days=int(item["accrual_days"]["N"]),
+        clicked_at=datetime.fromisoformat(item["clicked_at"]["S"]),
+        user_agent=item.get("user_agent", {}).get("S", ""),
+    )

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -85,6 +86,24 @@ def verify_link(token: str | None, partner_id: str, now: datetime, key: bytes) -
     if now.timestamp() >= expires_at:
         raise LinkRefused("expired")
     return str(member_id)
+
+
+# A click id names its member after a unique part, so that a postback's whole work (the click, the
+# member's account, the conversion) is one read: `<ULID>.<member id>`. The member part is only a hint:
+# the click record read with it must say the same member, or the postback is kept for support.
+_MEMBER_IN_CLICK_ID = re.compile(r"^[0-9A-Z]{26}\.([A-Za-z0-9-]{1,64})$")
+_CLICK_MEMBER_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def new_click_id(unique: str, member_id: str) -> str:
+    """`unique` is a fresh ULID; a member id that could not be read back is left out (the postback then
+    reads the click first)."""
+    return f"{unique}.{member_id}" if _CLICK_MEMBER_ID.match(member_id) else unique
+
+
+def member_named_by(click_id: str) -> str | None:
+    match = _MEMBER_IN_CLICK_ID.match(click_id)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 from ulid import ULID
 
 from cashback.catalog.rules import Partner, PartnerNotFound, is_partner_id
-from cashback.clicks.repository import ClickRepository
-from cashback.clicks.rules import MAX_USER_AGENT, Click, LinkRefused, verify_link
+from cashback.clicks.repository import ClickRepository, click_from_item
+from cashback.clicks.rules import MAX_USER_AGENT, Click, LinkRefused, new_click_id, verify_link
+from cashback.ledger.plans import ItemKey, RawItem
 
 # Partners looked up by this container, found or not; cleared whole when it grows past this.
 MAX_CACHED_PARTNERS = 4096
@@ -70,7 +71,7 @@ class ClickService:
         partner = self._active_partner(partner_id)
         now = now or datetime.now(UTC)
         click = Click(
-            click_id=str(ULID()),
+            click_id=new_click_id(str(ULID()), member_id),
             member_id=member_id,
             partner_id=partner_id,
             rate_percent=partner.rate_in_force(now),
@@ -107,6 +108,14 @@ class ClickService:
     def find_click(self, click_id: str) -> Click | None:
         """The click a postback names, with the rate frozen when the member clicked; None if it is unknown."""
         return self._clicks.find(click_id)
+
+    def click_key(self, click_id: str) -> ItemKey:
+        """Where the click is, for a postback that reads it together with the member's account."""
+        return self._clicks.key(click_id)
+
+    @staticmethod
+    def click_of(item: RawItem | None) -> Click | None:
+        return click_from_item(item) if item else None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
+from cashback.ledger.plans import ItemKey, Plan, Planned, Planner, RawItem, Record, View
 from cashback.ledger.rules import Balances, Command, Decision, Kind, Source, Status, Transaction, decide
 from cashback.platform import dynamodb as tables
 from cashback.platform.errors import Conflict
@@ -41,6 +42,8 @@ Attachment = Callable[[TransactWrite], None]
 Attachments = Sequence[Attachment] | Callable[[Decision], Sequence[Attachment]]
 # The last step of an operation; a parameter so that tests can crash it before or after the commit.
 Committer = Callable[[TransactWrite], None]
+# The last step of a planned operation (`Ledger.operate`): the TransactWriteItems request's items.
+RawCommitter = Callable[[Connection, list[dict[str, Any]]], None]
 
 
 def partition(member_id: str) -> str:
@@ -252,15 +255,157 @@ def _commit(write: TransactWrite) -> None:
     write._commit()
 
 
+def _commit_raw(connection: Connection, items: list[dict[str, Any]]) -> None:
+    connection.transact_write_items(
+        condition_check_items=[],
+        delete_items=[item["Delete"] for item in items if "Delete" in item],
+        put_items=[item["Put"] for item in items if "Put" in item],
+        update_items=[],
+    )
+
+
 class Ledger:
     def __init__(
-        self, table_name: str, connection: Connection, *, max_attempts: int = 40, commit: Committer = _commit
+        self,
+        table_name: str,
+        connection: Connection,
+        *,
+        max_attempts: int = 40,
+        commit: Committer = _commit,
+        commit_raw: RawCommitter = _commit_raw,
     ) -> None:
         self._table_name = table_name
         self._connection = connection
         tables.bind(MODELS, table_name)
         self._max_attempts = max_attempts
         self._commit = commit
+        self._commit_raw = commit_raw
+
+    @property
+    def table_name(self) -> str:
+        return self._table_name
+
+    # --- planned operations (ledger/plans.py) ---------------------------------------------------------
+
+    def operate(
+        self, member_id: str, transaction_ids: Sequence[str], records: Sequence[ItemKey], plan: Planner[Any]
+    ) -> Planned[Any]:
+        """Reads the account, `transaction_ids` and `records` in one TransactGetItems, asks `plan` what to
+        do, and writes it all in one TransactWriteItems. A write that finds anything changed since the
+        read (another delivery, another operation on the account) is planned again on a fresh read."""
+        for attempt in range(self._max_attempts):
+            account, txns, found = self._read_view(member_id, transaction_ids, records)
+            balances = account.balances() if account else Balances()
+            view = View(balances, {t: (m.to_domain() if m else None) for t, m in txns.items()}, found)
+            planned = plan(view)
+            items, changed, after = self._planned_items(member_id, account, txns, planned)
+            if not items:
+                return Planned(planned.result, {}, balances)
+            try:
+                self._commit_raw(self._connection, items)
+            except TransactWriteError as error:
+                if not retryable(error):
+                    raise
+                self._back_off(attempt)
+                continue
+            return Planned(planned.result, changed, after)
+        raise LedgerBusy("the account is changing too fast; try again")
+
+    def _read_view(
+        self, member_id: str, transaction_ids: Sequence[str], records: Sequence[ItemKey]
+    ) -> tuple[AccountModel | None, dict[str, TransactionModel | None], dict[ItemKey, RawItem | None]]:
+        pk = partition(member_id)
+        own = [ItemKey(self._table_name, pk, ACCOUNT_SK)]
+        own += [ItemKey(self._table_name, pk, TXN_PREFIX + t) for t in transaction_ids]
+        keys = own + list(records)
+        request = [{"TableName": k.table, "Key": {"pk": {"S": k.pk}, "sk": {"S": k.sk}}} for k in keys]
+        for attempt in range(self._max_attempts):
+            try:
+                response = self._connection.transact_get_items(get_items=request)
+                break
+            except TransactGetError as error:
+                if not retryable(error):
+                    raise
+                self._back_off(attempt)
+        else:
+            raise LedgerBusy("the account is changing too fast; try again")
+        items = [r.get("Item") for r in response["Responses"]]
+        account = AccountModel.from_raw_data(items[0]) if items[0] else None
+        txns = {
+            t: (TransactionModel.from_raw_data(item) if item else None)
+            for t, item in zip(transaction_ids, items[1 : len(own)], strict=True)
+        }
+        return account, txns, dict(zip(records, items[len(own) :], strict=True))
+
+    def _planned_items(
+        self,
+        member_id: str,
+        account: AccountModel | None,
+        txns: dict[str, TransactionModel | None],
+        planned: Plan[Any],
+    ) -> tuple[list[dict[str, Any]], dict[str, Transaction], Balances]:
+        before = account.balances() if account else Balances()
+        balances = before
+        current = {t: (m.to_domain() if m else None) for t, m in txns.items()}
+        read = dict(txns)
+        items: list[dict[str, Any]] = []
+        changed: dict[str, Transaction] = {}
+        last_at = None
+        for cmd in planned.commands:
+            decision = decide(cmd, balances, current.get(cmd.transaction_id))
+            if decision is None:
+                continue
+            balances = balances + decision.delta
+            current[cmd.transaction_id] = changed[cmd.transaction_id] = decision.transaction
+            items.append(self._put(_entry(member_id, cmd, decision), "attribute_not_exists(pk)"))
+            last_at = cmd.at
+        for txn_id, txn in changed.items():
+            model = TransactionModel.from_domain(member_id, txn)
+            was = read.get(txn_id)
+            if was is None:
+                items.append(self._put(model, "attribute_not_exists(pk)"))
+            else:
+                values = {":status": {"S": was.status}, ":amount": {"N": str(int(was.amount))}}
+                names = {"#status": "status", "#amount": "amount"}
+                items.append(self._put(model, "#status = :status AND #amount = :amount", names, values))
+        if changed:
+            items.append(self._account_put(member_id, account, balances, last_at))
+            if balances.available > 0 >= before.available:
+                items.append(self._put(candidate(member_id), None))
+            elif before.available > 0 >= balances.available:
+                gone = candidate(member_id)
+                key = {"pk": {"S": gone.pk}, "sk": {"S": gone.sk}}
+                items.append({"Delete": {"TableName": self._table_name, "Key": key}})
+        for record in planned.records:
+            items.append(_record_put(record))
+        return items, changed, balances
+
+    def _put(
+        self,
+        model: Model,
+        condition: str | None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self._table_name, "Item": model.serialize()}
+        if condition:
+            put["ConditionExpression"] = condition
+        if names:
+            put["ExpressionAttributeNames"] = names
+        if values:
+            put["ExpressionAttributeValues"] = values
+        return {"Put": put}
+
+    def _account_put(self, member_id: str, account: AccountModel | None, after: Balances, at: Any) -> dict[str, Any]:
+        read_version = int(account.version) if account is not None and account.version is not None else None
+        model = account or AccountModel(partition(member_id), ACCOUNT_SK, member_id=member_id)
+        model.available, model.pending = after.available, after.pending
+        model.written_off, model.debt = after.written_off, after.debt
+        model.updated_at = at
+        model.version = (read_version or 0) + 1
+        if read_version is None:
+            return self._put(model, "attribute_not_exists(pk)")
+        return self._put(model, "#version = :version", {"#version": "version"}, {":version": {"N": str(read_version)}})
 
     # --- writes -------------------------------------------------------------------------------------
 
@@ -356,25 +501,7 @@ class Ledger:
         account.written_off, account.debt = after.written_off, after.debt
         account.updated_at = cmd.at
 
-        entry = EntryModel(
-            pk,
-            ENTRY_PREFIX + cmd.operation_id,
-            member_id=member_id,
-            operation_id=cmd.operation_id,
-            transaction_id=cmd.transaction_id,
-            kind=decision.transaction.kind.value,
-            reason=cmd.reason,
-            source_type=decision.transaction.source.type,
-            source_id=decision.transaction.source.id,
-            actor=cmd.actor,
-            status_from=decision.previous_status.value if decision.previous_status else None,
-            status_to=decision.transaction.status.value,
-            d_available=decision.delta.available,
-            d_pending=decision.delta.pending,
-            d_written_off=decision.delta.written_off,
-            d_debt=decision.delta.debt,
-            created_at=cmd.at,
-        )
+        entry = _entry(member_id, cmd, decision)
         txn = TransactionModel.from_domain(member_id, decision.transaction)
         if existing is None:
             txn_condition = TransactionModel.sk.does_not_exist()
@@ -474,6 +601,41 @@ class Ledger:
         return list(
             EntryModel.query(partition(member_id), EntryModel.sk.startswith(ENTRY_PREFIX), consistent_read=True)
         )
+
+
+def _entry(member_id: str, cmd: Command, decision: Decision) -> EntryModel:
+    return EntryModel(
+        partition(member_id),
+        ENTRY_PREFIX + cmd.operation_id,
+        member_id=member_id,
+        operation_id=cmd.operation_id,
+        transaction_id=cmd.transaction_id,
+        kind=decision.transaction.kind.value,
+        reason=cmd.reason,
+        source_type=decision.transaction.source.type,
+        source_id=decision.transaction.source.id,
+        actor=cmd.actor,
+        status_from=decision.previous_status.value if decision.previous_status else None,
+        status_to=decision.transaction.status.value,
+        d_available=decision.delta.available,
+        d_pending=decision.delta.pending,
+        d_written_off=decision.delta.written_off,
+        d_debt=decision.delta.debt,
+        created_at=cmd.at,
+    )
+
+
+def _record_put(record: Record) -> dict[str, Any]:
+    key = {"pk": {"S": record.key.pk}, "sk": {"S": record.key.sk}}
+    item = {**record.attributes, **key, "version": {"N": str((record.read_version or 0) + 1)}}
+    put: dict[str, Any] = {"TableName": record.key.table, "Item": item}
+    if record.read_version is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "#version = :version"
+        put["ExpressionAttributeNames"] = {"#version": "version"}
+        put["ExpressionAttributeValues"] = {":version": {"N": str(record.read_version)}}
+    return {"Put": put}
 
 
 def _start_key(pk: str, position: dict[str, str] | None) -> dict[str, Any] | None:

@@ -174,6 +174,22 @@ class GiveBack(Command):
     again (repaying debt first, as any gain). Only a written-off spend moves; anything else is no change."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Converge(Command):
+    """Brings a purchase (or a bonus that shares its fate) to the state its partner reported last, from
+    whatever state it is in: pending re-priced, accrued, rejected, accrued again after an appeal, or
+    accrued at a lower amount after a partial return (the difference taken back, debt if spent). A
+    decided transaction never goes back to pending. `source` may change: a bonus that a declined purchase
+    gave up may be earned by another one."""
+
+    kind: Kind
+    status: Status
+    amount: Bonus
+    source: Source
+    expected_at: datetime | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a command changes: the balances' delta and the transaction as it will be."""
@@ -219,6 +235,8 @@ def _new_transaction(
 
 
 def decide(cmd: Command, balances: Balances, existing: Transaction | None) -> Decision | None:
+    if isinstance(cmd, Converge):
+        return _decide_converge(cmd, balances, existing)
     if isinstance(cmd, (RecordPending, Credit, Debit, Spend, SpendUpTo)):
         if existing is not None:
             return None  # the transaction is already recorded: a repeat changes nothing
@@ -226,6 +244,49 @@ def decide(cmd: Command, balances: Balances, existing: Transaction | None) -> De
     if existing is None:
         raise NotFound(f"transaction {cmd.transaction_id} is not recorded", code="transaction_not_found")
     return _decide_move(cmd, balances, existing)
+
+
+_CONVERGING = (Status.PENDING, Status.ACCRUED, Status.REJECTED)
+
+
+def standing(
+    balances: Balances, status: Status | None, amount: Bonus, target: Status, target_amount: Bonus
+) -> Balances:
+    """The delta of moving a purchase from what it stood for to what it stands for now: pending counts in
+    pending, accrued in what the member earned (a rise repays debt first, a fall leaves debt when spent),
+    rejected in nothing."""
+    pending = (target_amount if target is Status.PENDING else 0) - (amount if status is Status.PENDING else 0)
+    earned = (target_amount if target is Status.ACCRUED else 0) - (amount if status is Status.ACCRUED else 0)
+    return Balances(pending=pending) + (gain(balances, earned) if earned >= 0 else lose(balances, -earned))
+
+
+def _decide_converge(cmd: Converge, balances: Balances, existing: Transaction | None) -> Decision | None:
+    if cmd.status not in _CONVERGING:
+        raise InvalidInput("a purchase converges to pending, accrued or rejected", code="invalid_status")
+    _positive(cmd.amount, "a purchase's cashback", zero_allowed=True)
+    if existing is None:
+        txn = _new_transaction(
+            cmd, cmd.kind, cmd.status, cmd.amount, cmd.source, expected_at=cmd.expected_at, details=dict(cmd.details)
+        )
+        return Decision(standing(balances, None, 0, cmd.status, cmd.amount), txn, None)
+    if existing.amount < 0 or existing.status not in _CONVERGING:
+        return None  # a debit or a spend is not a purchase: nothing converges it
+    if existing.status is not Status.PENDING and cmd.status is Status.PENDING:
+        return None  # a late "pending" after a decision changes nothing
+    unchanged = (existing.status, existing.amount, existing.source) == (cmd.status, cmd.amount, cmd.source)
+    if unchanged and {**existing.details, **cmd.details} == existing.details:
+        return None
+    delta = standing(balances, existing.status, existing.amount, cmd.status, cmd.amount)
+    moved = replace(
+        existing,
+        status=cmd.status,
+        amount=cmd.amount,
+        source=cmd.source,
+        reason=cmd.reason,
+        updated_at=cmd.at,
+        details={**existing.details, **cmd.details},
+    )
+    return Decision(delta, moved, existing.status)
 
 
 def _decide_new(cmd: Command, balances: Balances) -> Decision | None:

@@ -29,4 +29,4 @@ class BonusRule:
 
 EMAIL_CONFIRMED = BonusRule("email_confirmed", 15, "Email address confirmed")
 PROFILE_COMPLETED = BonusRule("profile_completed", 30, "Profile completed")
-FIRST_PURCHASE = BonusRule("first_purchase", 200, "First purchase")
+# The first-purchase bonus is not credited by a rule: it follows its purchase (postbacks/conversions.py).

@@ -7,7 +7,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from cashback.ledger.repository import Ledger, Outcome
+from cashback.ledger.repository import Ledger
 from cashback.members import bonuses
 from cashback.members.email_codes import LIFETIME, PendingConfirmation
 from cashback.members.promo_code_repository import PromoCodeRepository
@@ -218,10 +218,6 @@ class MemberService:
     def find_many(self, member_ids: Sequence[str]) -> dict[str, Member]:
         """The enrolled members among `member_ids`, read in as few calls as DynamoDB allows."""
         return self._members.many(member_ids)
-
-    def credit_first_purchase(self, member_id: str, *, at: datetime | None = None) -> Outcome:
-        """The 200-bonus rule the postbacks fire when a member's first conversion becomes Accrued; once."""
-        return self._ledger.execute(member_id, bonuses.FIRST_PURCHASE.credit(_now(at)))
 
 
 # --- settings and profile -----------------------------------------------------------------------------

@@ -1,14 +1,6 @@
-"""A partner's conversion (an order placed through a tracked click) and how each postback moves it.
+"""A partner's postback as every network adapter normalises it, and who it may speak for.
 
-Postbacks repeat, arrive late and out of order. Each becomes a short list of ledger commands whose ids
-are derived from the conversion, the status and the amount, so that a repeat is recognised by the
-ledger and changes nothing, and statuses only move forward (invariant 6):
-
-- pending: records the accrual (priced at the rate frozen on the click), or re-prices it when the
-  amount changed while pending; after a decision it changes nothing.
-- approved: records it if it was never seen pending, re-prices it if the amount changed, accrues it.
-- declined: records it if never seen, then rejects it; after approval this reverses it (debt if spent).
-"""
+How a postback moves the member's purchase is in `conversions.py`."""
 
 from __future__ import annotations
 
@@ -18,8 +10,6 @@ from decimal import Decimal
 from enum import StrEnum
 
 from cashback.clicks.rules import Click
-from cashback.ledger.money import cashback, format_amount
-from cashback.ledger.rules import Accrue, Command, Kind, RecordPending, Reject, Reprice, Source, Status, Transaction
 from cashback.platform.errors import InvalidInput
 
 # A network's clock may run ahead of ours, or call a local time UTC; a purchase further ahead than this has
@@ -47,6 +37,8 @@ class Postback:
     occurred_at: datetime
     reason: str = ""  # the network's own words for a decline, when it gives any
     raw: dict[str, str] = field(default_factory=dict)
+    commission: Decimal | None = None
+    tariff: str | None = None
 
     @property
     def key(self) -> str:
@@ -65,58 +57,6 @@ def transaction_id(postback: Postback) -> str:
 def expected_at(postback: Postback, click: Click) -> datetime:
     """The latest the partner may take to confirm: the purchase plus the partner's accrual period."""
     return postback.occurred_at + timedelta(days=click.accrual_days)
-
-
-def commands(postback: Postback, click: Click, current: Transaction | None) -> list[Command]:
-    """The ledger commands that bring the member's transaction to what this postback says."""
-    bonus = cashback(postback.amount, click.rate_percent)
-    txn_id = transaction_id(postback)
-    op = f"postback:{postback.key}"
-    at = postback.occurred_at
-    details = {
-        "partner_id": click.partner_id,
-        "order_amount": format_amount(postback.amount),
-        "rate": str(click.rate_percent),
-        "order_id": postback.order_id,
-        "click_id": click.click_id,
-    }
-    planned: list[Command] = []
-    if current is None:
-        planned.append(
-            RecordPending(
-                operation_id=f"{op}:recorded",
-                transaction_id=txn_id,
-                reason=f"Order {postback.order_id} awaits the partner's confirmation",
-                at=at,
-                kind=Kind.PURCHASE,
-                amount=bonus,
-                source=Source("conversion", postback.key),
-                expected_at=expected_at(postback, click),
-                details=details,
-            )
-        )
-    elif current.status is Status.PENDING and current.amount != bonus:
-        planned.append(_reprice(op, txn_id, postback, bonus, details))
-
-    if postback.status is PostbackStatus.APPROVED:
-        planned.append(
-            Accrue(operation_id=f"{op}:approved", transaction_id=txn_id, reason="Confirmed by the partner", at=at)
-        )
-    elif postback.status is PostbackStatus.DECLINED:
-        reason = postback.reason or "Declined by the partner"
-        planned.append(Reject(operation_id=f"{op}:declined", transaction_id=txn_id, reason=reason, at=at))
-    return planned
-
-
-def _reprice(op: str, txn_id: str, postback: Postback, bonus: int, details: dict[str, str]) -> Reprice:
-    return Reprice(
-        operation_id=f"{op}:amount:{format_amount(postback.amount)}",
-        transaction_id=txn_id,
-        reason=f"Order amount changed to {format_amount(postback.amount)}",
-        at=postback.occurred_at,
-        amount=bonus,
-        details=details,
-    )
 
 
 class Foreign(StrEnum):

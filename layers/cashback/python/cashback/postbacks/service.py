@@ -6,18 +6,31 @@ as an orphan for support and answered 200, so that the network stops retrying.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from cashback.claims.rules import Orphan
-from cashback.clicks.rules import Click
-from cashback.ledger.repository import Ledger
-from cashback.ledger.rules import Accrue, Status
+from cashback.clicks.rules import Click, member_named_by
+from cashback.ledger.money import cashback, format_amount
+from cashback.ledger.plans import ItemKey, Plan, Planned, Planner, RawItem, View
+from cashback.ledger.rules import Command, Converge, Kind, Source, Status
 from cashback.platform.errors import NotFound
+from cashback.postbacks.conversions import (
+    FIRST_PURCHASE_TXN,
+    Conversion,
+    FirstPurchaseTerms,
+    PurchaseState,
+    Report,
+    first_purchase_move,
+    first_purchase_status,
+    purchase_state,
+)
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
-from cashback.postbacks.rules import Postback, check_time, commands, foreign, transaction_id
+from cashback.postbacks.repository import ConversionRecords
+from cashback.postbacks.rules import Postback, check_time, expected_at, foreign, transaction_id
 
 CURRENCY = "RUB"
 
@@ -38,6 +51,10 @@ class Receipt:
 class Clicks(Protocol):
     def find_click(self, click_id: str) -> Click | None: ...
 
+    def click_key(self, click_id: str) -> ItemKey: ...
+
+    def click_of(self, item: RawItem | None) -> Click | None: ...
+
 
 class Orphans(Protocol):
     def keep(self, orphan: Orphan) -> None: ...
@@ -47,25 +64,39 @@ class Credentials(Protocol):
     def for_network(self, network: str, partner_id: str | None = None) -> list[str]: ...
 
 
-class FirstPurchaseBonus(Protocol):
-    def credit_first_purchase(self, member_id: str, *, at: datetime | None = None) -> object: ...
+class ConversionLedger(Protocol):
+    @property
+    def table_name(self) -> str: ...
+
+    def operate(
+        self, member_id: str, transaction_ids: Sequence[str], records: Sequence[ItemKey], plan: Planner[Any]
+    ) -> Planned[Any]: ...
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    outcome: Outcome
+    status: Status | None = None
+    orphan_reason: str | None = None
+    click: Click | None = None
 
 
 class PostbackService:
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: ConversionLedger,
         *,
         clicks: Clicks,
         orphans: Orphans,
         credentials: Credentials,
-        first_purchase: FirstPurchaseBonus,
+        first_purchase: FirstPurchaseTerms | None = None,
     ) -> None:
         self._ledger = ledger
         self._clicks = clicks
         self._orphans = orphans
         self._credentials = credentials
-        self._first_purchase = first_purchase
+        self._first_purchase = first_purchase or FirstPurchaseTerms()
+        self._records = ConversionRecords(ledger.table_name)
 
     def receive(
         self,
@@ -82,35 +113,130 @@ class PostbackService:
         adapter.authenticate(request, self._credentials.for_network(network, signer), at)
         postback = adapter.parse(request)
         check_time(postback, at)
+        return self.apply(postback, signer=signer, received_at=at)
 
-        click = self._clicks.find_click(postback.click_id)
+    def apply(
+        self,
+        postback: Postback,
+        click: Click | None = None,
+        *,
+        signer: str | None = None,
+        received_at: datetime | None = None,
+    ) -> Receipt:
+        """Brings the conversion to the latest word about it, in one read and one write: the one path of
+        postbacks, support's matches (which pass the click they gave the member) and reconciliation."""
+        received_at = received_at or datetime.now(UTC)
+        member_id = click.member_id if click else member_named_by(postback.click_id)
+        if member_id is None:
+            click = self._clicks.find_click(postback.click_id)  # an id that does not name its member
+            if click is None:
+                return self._keep(postback, "unknown click id", received_at, signer, None)
+            member_id = click.member_id
+        report = Report.of(postback)
+        conversion_key = self._records.state_key(postback.key)
+        delivery_key = self._records.delivery_key(postback.key, report)
+        click_key = self._clicks.click_key(postback.click_id)
+
+        def plan(view: View) -> Plan[_Verdict]:
+            known = click or self._clicks.click_of(view.records[click_key])
+            conversion = self._records.conversion(postback.key, view.records[conversion_key])
+            return self._plan(postback, report, member_id, known, conversion, view, signer, received_at)
+
+        txn_id = transaction_id(postback)
+        planned = self._ledger.operate(
+            member_id, [txn_id, FIRST_PURCHASE_TXN], [click_key, conversion_key, delivery_key], plan
+        )
+        verdict: _Verdict = planned.result
+        if verdict.orphan_reason is not None:
+            return self._keep(postback, verdict.orphan_reason, received_at, signer, verdict.click)
+        moved = planned.changed.get(txn_id)
+        status = moved.status if moved else verdict.status
+        return Receipt(verdict.outcome, postback.key, status.value if status else None)
+
+    def _plan(
+        self,
+        postback: Postback,
+        report: Report,
+        member_id: str,
+        click: Click | None,
+        conversion: Conversion | None,
+        view: View,
+        signer: str | None,
+        received_at: datetime,
+    ) -> Plan[_Verdict]:
+        if click is None or click.member_id != member_id:
+            return Plan(_Verdict(Outcome.KEPT_FOR_SUPPORT, orphan_reason="unknown click id"))
         problem = _unusable(postback, click, signer)
-        if problem is not None or click is None:
-            self._orphans.keep(_orphan(postback, problem or "unknown click", now, signer, click))
-            return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
-        return self.apply(postback, click)
+        if problem is not None:
+            return Plan(_Verdict(Outcome.KEPT_FOR_SUPPORT, orphan_reason=problem, click=click))
+        if conversion is not None and (conversion.member_id, conversion.click_id) != (member_id, click.click_id):
+            # One conversion, one member and one click: a network cannot move it to another's click.
+            reason = "conversion_of_another_click"
+            return Plan(_Verdict(Outcome.KEPT_FOR_SUPPORT, orphan_reason=reason, click=click))
+        purchase = view.transactions[transaction_id(postback)]
+        current = purchase.status if purchase else None
+        if view.records[self._records.delivery_key(postback.key, report)] is not None:
+            return Plan(_Verdict(Outcome.UNCHANGED, current))  # this very notification, delivered again
+        if conversion is not None and not report.supersedes(conversion.latest):
+            if report.rank() == conversion.latest.rank():
+                return Plan(_Verdict(Outcome.UNCHANGED, current))
+            stale = self._records.delivery(postback, report, "stale", received_at)
+            return Plan(_Verdict(Outcome.UNCHANGED, current), records=[stale])
+        bound = conversion or Conversion(postback.key, member_id, click.click_id, click.partner_id, report)
+        bonus = cashback(postback.amount, click.rate_percent)
+        state = purchase_state(report, bonus, postback.order_id, postback.reason)
+        operation_id = f"postback:{postback.key}:{report.fingerprint}"
+        commands: list[Command] = [_purchase_move(postback, click, state, operation_id)]
+        bonus_status = first_purchase_status(
+            self._first_purchase, postback.key, state, report, view.transactions[FIRST_PURCHASE_TXN]
+        )
+        if bonus_status is not None:
+            commands.append(
+                first_purchase_move(
+                    self._first_purchase,
+                    postback.key,
+                    bonus_status,
+                    operation_id,
+                    postback.occurred_at,
+                    postback.order_id,
+                )
+            )
+        records = [
+            self._records.state(bound, report, state.amount, received_at),
+            self._records.delivery(postback, report, "applied", received_at),
+        ]
+        return Plan(_Verdict(Outcome.APPLIED, state.status), commands, records)
 
-    def apply(self, postback: Postback, click: Click) -> Receipt:
-        """Brings the member's transaction to what the postback says; also used when support matches an orphan."""
-        current = self._ledger.transaction(click.member_id, transaction_id(postback))
-        changed = False
-        accrued = False
-        final = current
-        for cmd in commands(postback, click, current):
-            outcome = self._ledger.execute(click.member_id, cmd)
-            changed |= outcome.applied
-            final = outcome.transaction or final
-            accrued |= isinstance(cmd, Accrue) and final is not None and final.status is Status.ACCRUED
-        if accrued:
-            # Idempotent by its rule id: every approved delivery may ask, only the first accrual earns it.
-            self._first_purchase.credit_first_purchase(click.member_id, at=postback.occurred_at)
-        status = final.status.value if final else None
-        return Receipt(Outcome.APPLIED if changed else Outcome.UNCHANGED, postback.key, status)
+    def _keep(
+        self, postback: Postback, reason: str, received_at: datetime, signer: str | None, click: Click | None
+    ) -> Receipt:
+        self._orphans.keep(_orphan(postback, reason, received_at, signer, click))
+        return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
 
 
-def _unusable(postback: Postback, click: Click | None, signer: str | None) -> str | None:
-    if click is None:
-        return "unknown click id"
+def _purchase_move(postback: Postback, click: Click, state: PurchaseState, operation_id: str) -> Converge:
+    details = {
+        "partner_id": click.partner_id,
+        "order_amount": format_amount(postback.amount),
+        "rate": str(click.rate_percent),
+        "order_id": postback.order_id,
+        "click_id": click.click_id,
+    }
+    return Converge(
+        operation_id=operation_id,
+        transaction_id=transaction_id(postback),
+        reason=state.reason,
+        at=postback.occurred_at,
+        kind=Kind.PURCHASE,
+        status=state.status,
+        amount=state.amount,
+        source=Source("conversion", postback.key),
+        expected_at=expected_at(postback, click),
+        details=details,
+    )
+
+
+def _unusable(postback: Postback, click: Click, signer: str | None) -> str | None:
     if (problem := foreign(postback, click, signer)) is not None:
         return problem.value
     if postback.currency != CURRENCY:
@@ -118,7 +244,7 @@ def _unusable(postback: Postback, click: Click | None, signer: str | None) -> st
     return None
 
 
-def _orphan(postback: Postback, reason: str, now: datetime | None, signer: str | None, click: Click | None) -> Orphan:
+def _orphan(postback: Postback, reason: str, now: datetime, signer: str | None, click: Click | None) -> Orphan:
     # Who signed it, and whose click it named: what support needs to tell a misrouted postback from a forged one.
     seen = {"signed_by": signer} if signer else {}
     if click is not None:
@@ -128,7 +254,7 @@ def _orphan(postback: Postback, reason: str, now: datetime | None, signer: str |
         network=postback.network,
         reason=reason,
         raw=dict(postback.raw),
-        received_at=now or datetime.now(UTC),
+        received_at=now,
         details={
             "click_id": postback.click_id,
             "order_id": postback.order_id,
