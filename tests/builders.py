@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cashback.clicks.rules import Click
+from ulid import ULID
+
+from cashback.clicks.rules import Click, new_click_id
 from cashback.ledger.rules import (
     Accrue,
     Command,
@@ -174,7 +176,7 @@ def a_click(
 ) -> Click:
     """A member's click through to a partner's store, at the partner's rate."""
     return Click(
-        click_id=click_id or f"click-{uuid.uuid4().hex[:12]}",
+        click_id=click_id or new_click_id(str(ULID()), member_id),
         member_id=member_id,
         partner_id=partner_id,
         rate_percent=Decimal(rate_percent),

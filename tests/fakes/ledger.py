@@ -38,9 +38,6 @@ class MemoryLedger:
             read_txns = {t: self.txns[member_id].get(t) for t in transaction_ids}
             read_records = {k: self.records.get(k) for k in records}
             planned = plan(View(self.accounts[member_id], read_txns, read_records))
-            hook, self.between_read_and_write = self.between_read_and_write, None
-            if hook is not None:
-                hook()
             balances = self.accounts[member_id]
             current = dict(read_txns)
             decided = []
@@ -50,20 +47,23 @@ class MemoryLedger:
                     balances = balances + decision.delta
                     current[cmd.transaction_id] = decision.transaction
                     decided.append((cmd, decision))
+            if not decided and not planned.records:
+                return Planned(planned.result, {}, balances)
+            hook, self.between_read_and_write = self.between_read_and_write, None
+            if hook is not None:
+                hook()
+            stored = self.txns[member_id]
             stale_account = bool(decided) and self.versions[member_id] != version
-            stale_txns = any(
-                self.txns[member_id].get(c.transaction_id) != read_txns[c.transaction_id] for c, _ in decided
-            )
+            stale_txns = any(stored.get(c.transaction_id) != read_txns[c.transaction_id] for c, _ in decided)
             stale_records = any(
-                version_of(self.records.get(r.key)) != r.read_version
-                or (r.read_version is None and r.key in self.records)
+                (r.key in self.records)
+                if r.read_version is None
+                else version_of(self.records.get(r.key)) != r.read_version
                 for r in planned.records
             )
             repeated = any(c.operation_id in self.entries[member_id] for c, _ in decided)
             if stale_account or stale_txns or stale_records or repeated:
                 continue  # DynamoDB cancels the write; the operation is planned again on fresh state
-            if not decided and not planned.records:
-                return Planned(planned.result, {}, balances)
             self.writes += 1
             changed = {}
             for cmd, decision in decided:
@@ -89,6 +89,7 @@ class MemoryLedger:
         if decision is None:
             return Outcome(False, existing, balances)
         self.entries[member_id][cmd.operation_id] = decision.delta
+        self.versions[member_id] += 1
         self.accounts[member_id] = balances + decision.delta
         self.txns[member_id][cmd.transaction_id] = decision.transaction
         return Outcome(True, decision.transaction, self.accounts[member_id])
