@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.calls import counting_calls
 from cashback.bootstrap import Container
 from cashback.clicks.rules import Click
 from cashback.ledger.audit_repository import find_differences
@@ -179,3 +180,29 @@ def test_random_deliveries_end_where_their_decisive_statuses_say(
 
 def test_the_ledger_reconciles_after_the_postbacks(container: Container, ledger: Ledger) -> None:
     assert find_differences(container.dynamodb.client, container.settings.table("LEDGER_TABLE"))[1] == []
+
+
+def test_a_postback_is_one_read_and_one_write_and_a_repeat_one_read(
+    container: Container, ledger: Ledger, member: str
+) -> None:
+    # Given a member's click (its id names the member, as the redirect's do)
+    click = a_click_by(container, member)
+    action = uuid.uuid4().hex
+    ordered = admitad(click.click_id, action, "pending", amount="1999.90")
+    approved = admitad(click.click_id, action, "approved", amount="1999.90", time=str(int(NOW.timestamp())))
+
+    # When Admitad reports the member's first order, repeats it, then approves it
+    calls = []
+    for request in (ordered, ordered, approved):
+        with counting_calls() as counts:
+            deliver(container, request)
+        calls.append(dict(counts))
+
+    # Then the purchase and its first-purchase bonus moved together, each time in one read and one write,
+    # and the repeat was answered from its read alone
+    assert calls == [
+        {"TransactGetItems": 1, "TransactWriteItems": 1},
+        {"TransactGetItems": 1},
+        {"TransactGetItems": 1, "TransactWriteItems": 1},
+    ]
+    assert ledger.balances(member) == Balances(available=139 + 200)
