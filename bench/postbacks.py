@@ -63,9 +63,13 @@ def measure(container: Container, repeats: int = 200) -> list[PostbackFigure]:
     baselines = {n: bare_transact_write(table, repeats, items=n) for n in sorted(set(ITEMS_WRITTEN.values()) - {0})}
     figures = []
     for kind, make in kinds:
+
+        def deliver(i: int, make: Callable[[int], PostbackRequest] = make) -> object:
+            return postbacks.receive("admitad", make(i), now=now)
+
         with counting_calls() as counts:
             started = time.perf_counter()
-            seconds = median_seconds(lambda i, make=make: postbacks.receive("admitad", make(i), now=now), repeats)
+            seconds = median_seconds(deliver, repeats)
             elapsed = time.perf_counter() - started
         calls = {name: n // repeats for name, n in sorted(counts.items())}
         size = ITEMS_WRITTEN[kind]
