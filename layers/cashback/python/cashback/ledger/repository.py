@@ -25,7 +25,18 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from cashback.ledger.plans import ItemKey, Plan, Planned, Planner, RawItem, Record, View
-from cashback.ledger.rules import Balances, Command, Decision, Kind, Source, Status, Transaction, decide
+from cashback.ledger.rules import (
+    Balances,
+    Command,
+    Decision,
+    Kind,
+    Source,
+    Status,
+    Transaction,
+    decide,
+    mark_accrual,
+    paid,
+)
 from cashback.platform import dynamodb as tables
 from cashback.platform.errors import Conflict
 from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor, invalid_cursor
@@ -61,6 +72,8 @@ class AccountModel(Model):
     pending = NumberAttribute(default=0)
     written_off = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
+    # Bonuses accrued in all (never decreases): the mark a newly accrued transaction gets (rules.paid).
+    accrued_total = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 
@@ -131,6 +144,7 @@ class TransactionModel(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     expected_at = UTCDateTimeAttribute(null=True)
+    paid_mark = NumberAttribute(null=True)
     # Sort keys of the two listings: newest first, and by status then newest first.
     listed = UnicodeAttribute()
     status_listed = UnicodeAttribute()
@@ -150,6 +164,7 @@ class TransactionModel(Model):
             updated_at=self.updated_at,
             expected_at=self.expected_at,
             details=dict(self.details.as_dict() if isinstance(self.details, MapAttribute) else self.details or {}),
+            paid_mark=int(self.paid_mark) if self.paid_mark is not None else None,
         )
 
     @classmethod
@@ -169,6 +184,7 @@ class TransactionModel(Model):
             created_at=txn.created_at,
             updated_at=txn.updated_at,
             expected_at=txn.expected_at,
+            paid_mark=txn.paid_mark,
             listed=listed,
             status_listed=f"{txn.status.value}#{listed}",
         )
@@ -351,25 +367,28 @@ class Ledger:
         items: list[dict[str, Any]] = []
         changed: dict[str, Transaction] = {}
         last_at = None
+        accrued_total = int(account.accrued_total or 0) if account else 0
         for cmd in planned.commands:
-            decision = decide(cmd, balances, current.get(cmd.transaction_id))
+            was = current.get(cmd.transaction_id)
+            decision = decide(cmd, balances, was)
             if decision is None:
                 continue
             balances = balances + decision.delta
-            current[cmd.transaction_id] = changed[cmd.transaction_id] = decision.transaction
+            marked, accrued_total = mark_accrual(was, decision.transaction, accrued_total)
+            current[cmd.transaction_id] = changed[cmd.transaction_id] = marked
             items.append(self._put(_entry(member_id, cmd, decision), "attribute_not_exists(pk)"))
             last_at = cmd.at
         for txn_id, txn in changed.items():
             model = TransactionModel.from_domain(member_id, txn)
-            was = read.get(txn_id)
-            if was is None:
+            stored = read.get(txn_id)
+            if stored is None:
                 items.append(self._put(model, "attribute_not_exists(pk)"))
             else:
-                values = {":status": {"S": was.status}, ":amount": {"N": str(int(was.amount))}}
+                values = {":status": {"S": stored.status}, ":amount": {"N": str(int(stored.amount))}}
                 names = {"#status": "status", "#amount": "amount"}
                 items.append(self._put(model, "#status = :status AND #amount = :amount", names, values))
         if changed:
-            items.append(self._account_put(member_id, account, balances, last_at))
+            items.append(self._account_put(member_id, account, balances, accrued_total, last_at))
             if balances.available > 0 >= before.available:
                 items.append(self._put(candidate(member_id), None))
             elif before.available > 0 >= balances.available:
@@ -396,11 +415,14 @@ class Ledger:
             put["ExpressionAttributeValues"] = values
         return {"Put": put}
 
-    def _account_put(self, member_id: str, account: AccountModel | None, after: Balances, at: Any) -> dict[str, Any]:
+    def _account_put(
+        self, member_id: str, account: AccountModel | None, after: Balances, accrued_total: int, at: Any
+    ) -> dict[str, Any]:
         read_version = int(account.version) if account is not None and account.version is not None else None
         model = account or AccountModel(partition(member_id), ACCOUNT_SK, member_id=member_id)
         model.available, model.pending = after.available, after.pending
         model.written_off, model.debt = after.written_off, after.debt
+        model.accrued_total = accrued_total
         model.updated_at = at
         model.version = (read_version or 0) + 1
         if read_version is None:
@@ -500,9 +522,12 @@ class Ledger:
         account.available, account.pending = after.available, after.pending
         account.written_off, account.debt = after.written_off, after.debt
         account.updated_at = cmd.at
+        marked, account.accrued_total = mark_accrual(
+            existing.to_domain() if existing else None, decision.transaction, int(account.accrued_total or 0)
+        )
 
         entry = _entry(member_id, cmd, decision)
-        txn = TransactionModel.from_domain(member_id, decision.transaction)
+        txn = TransactionModel.from_domain(member_id, marked)
         if existing is None:
             txn_condition = TransactionModel.sk.does_not_exist()
         else:
@@ -565,27 +590,34 @@ class Ledger:
     def transactions(
         self, member_id: str, *, status: Status | None = None, limit: int | None = None, cursor: str | None = None
     ) -> Page[Transaction]:
+        """The member's history, newest first, as the member reads it: accrued transactions whose bonuses
+        have been spent on the goal read as written off (rules.paid)."""
         limit = check_limit(limit)
         pk = partition(member_id)
-        if status is None:
+        written_off = self.balances(member_id).written_off
+        if status is None or status is Status.WRITTEN_OFF:
             position = decode_cursor(cursor, ("sk", "listed"))
             query = TransactionModel.by_time.query(
-                pk, scan_index_forward=False, limit=limit, last_evaluated_key=_start_key(pk, position)
+                pk,
+                filter_condition=_written_off(written_off) if status is Status.WRITTEN_OFF else None,
+                scan_index_forward=False,
+                limit=limit,
+                last_evaluated_key=_start_key(pk, position),
             )
         else:
             position = decode_cursor(cursor, ("sk", "status_listed"))
             if position is not None and not position["status_listed"].startswith(f"{status.value}#"):
                 raise invalid_cursor()  # another status's position: outside this query
+            unpaid = TransactionModel.paid_mark.does_not_exist() | (TransactionModel.paid_mark > written_off)
             query = TransactionModel.by_status.query(
                 pk,
                 TransactionModel.status_listed.startswith(f"{status.value}#"),
-                # Debits stored as written off before they read as accrued (see stored_status).
-                filter_condition=(TransactionModel.amount >= 0) if status is Status.WRITTEN_OFF else None,
+                filter_condition=unpaid if status is Status.ACCRUED else None,
                 scan_index_forward=False,
                 limit=limit,
                 last_evaluated_key=_start_key(pk, position),
             )
-        items = [model.to_domain() for model in query]
+        items = [paid(model.to_domain(), written_off) for model in query]
         last = query.last_evaluated_key
         next_cursor = encode_cursor({k: v["S"] for k, v in last.items() if k != "pk"}) if last else None
         return Page(items, next_cursor)
@@ -601,6 +633,14 @@ class Ledger:
         return list(
             EntryModel.query(partition(member_id), EntryModel.sk.startswith(ENTRY_PREFIX), consistent_read=True)
         )
+
+
+def _written_off(written_off: int) -> Any:
+    """Spends on the goal (not debits stored as written off before they read as accrued, see stored_status),
+    and the accrued transactions those spends paid."""
+    spent = (TransactionModel.status == Status.WRITTEN_OFF.value) & (TransactionModel.amount >= 0)
+    paid_for = (TransactionModel.status == Status.ACCRUED.value) & (TransactionModel.paid_mark <= written_off)
+    return spent | paid_for
 
 
 def _entry(member_id: str, cmd: Command, decision: Decision) -> EntryModel:

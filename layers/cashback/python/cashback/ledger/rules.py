@@ -79,6 +79,33 @@ class Transaction:
     expected_at: datetime | None = None
     # Purchase details shown to the member (partner, order amount, rate), as plain strings.
     details: dict[str, str] = field(default_factory=dict)
+    # The account's bonuses accrued in all, this transaction's included, when it was accrued: once the
+    # member has spent at least that much, its bonuses were spent (the oldest accrued go first), and it
+    # reads as written off without the spend having to touch it. See `paid`.
+    paid_mark: Bonus | None = None
+
+
+def accrued_amount(txn: Transaction | None) -> Bonus:
+    """What a transaction adds to the bonuses the member has accrued in all (spends and debits: nothing)."""
+    return txn.amount if txn is not None and txn.status is Status.ACCRUED and txn.amount > 0 else 0
+
+
+def mark_accrual(before: Transaction | None, after: Transaction, accrued_total: Bonus) -> tuple[Transaction, Bonus]:
+    """A transaction whose accrued bonuses rose takes the account's new total as its paid mark."""
+    rise = accrued_amount(after) - accrued_amount(before)
+    if rise <= 0:
+        return after, accrued_total
+    total = accrued_total + rise
+    return replace(after, paid_mark=total), total
+
+
+def paid(txn: Transaction, written_off: Bonus) -> Transaction:
+    """The transaction as the member reads it, given the account's written-off balance: an accrued one whose
+    bonuses have all been spent on the goal shows as written off. Reversals only delay this (their bonuses
+    still count in later marks), so a purchase never shows as paid before it was."""
+    if txn.status is Status.ACCRUED and txn.paid_mark is not None and txn.paid_mark <= written_off:
+        return replace(txn, status=Status.WRITTEN_OFF)
+    return txn
 
 
 @dataclass(frozen=True, kw_only=True)
