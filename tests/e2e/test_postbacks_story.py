@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,12 +58,20 @@ def admitad(api: Any, click_id: str, action_id: str, status: str, order_sum: str
             "action_id": action_id,
             "order_id": f"AE-{action_id}",
             "order_sum": order_sum,
-            "payment_sum": "1",
+            "payment_sum": _commission(order_sum),
             "currency": "RUB",
             "status": status,
             "time": str(int(datetime.now(UTC).timestamp())),
         },
     )
+
+
+def _commission(order_sum: str) -> str:
+    """AliExpress pays the programme 10 % of an order (what Admitad reports as `payment_sum`)."""
+    try:
+        return f"{Decimal(order_sum) / 10:.2f}"
+    except InvalidOperation:
+        return "1"  # a malformed order sum: refused before anything is priced
 
 
 def direct(api: Any, click_id: str, partner_id: str, order_id: str, amount: str = "1999.90") -> Any:
@@ -101,8 +110,11 @@ def test_a_purchase_goes_from_pending_to_accrued_with_the_first_purchase_bonus(
     # When Admitad reports their order of 1,999.90 as pending
     assert admitad(api, click_id, action, "pending").json()["status"] == "pending"
 
-    # Then the member sees 139 bonuses pending, with the partner, rate, order amount and expected date
-    [pending] = transactions(api, member["token"])
+    # Then the member sees 139 bonuses pending, with the partner, rate, order amount and expected date,
+    # and the first-purchase bonus of 200 pending with it, expected the same day
+    pending, bonus = sorted(transactions(api, member["token"]), key=lambda t: t["kind"] != "purchase")
+    assert (bonus["kind"], bonus["status"], bonus["amount"]) == ("bonus", "pending", 200)
+    assert bonus["expected_at"] == pending["expected_at"]
     assert (pending["status"], pending["amount"], pending["partner_id"], pending["rate"]) == (
         "pending",
         139,
@@ -112,8 +124,8 @@ def test_a_purchase_goes_from_pending_to_accrued_with_the_first_purchase_bonus(
     assert pending["order_amount"] == "1999.90"
     assert pending["expected_at"] is not None
     balance = api.get("/members/me/balance", token=member["token"]).json()
-    assert balance["pending"] == 139
-    assert [e["amount"] for e in balance["expected"]] == [139]
+    assert balance["pending"] == 139 + 200
+    assert [e["amount"] for e in balance["expected"]] == [139 + 200]
 
     # When Admitad approves it, twice
     approvals = [admitad(api, click_id, action, "approved") for _ in range(2)]
@@ -137,9 +149,10 @@ def test_a_declined_order_shows_as_rejected_with_the_reason(api: Any, member: di
     # When Admitad declines it
     admitad(api, click_id, action, "declined")
 
-    # Then the member sees it rejected with the reason, and nothing pending
-    [txn] = transactions(api, member["token"])
-    assert (txn["status"], txn["reason"]) == ("rejected", "Declined by the partner")
+    # Then the member sees it rejected with the reason (the first-purchase bonus with it), and nothing pending
+    txns = {t["kind"]: t for t in transactions(api, member["token"])}
+    assert (txns["purchase"]["status"], txns["purchase"]["reason"]) == ("rejected", "Declined by the partner")
+    assert txns["bonus"]["status"] == "rejected"
     assert api.get("/members/me/balance", token=member["token"]).json()["pending"] == 0
 
 

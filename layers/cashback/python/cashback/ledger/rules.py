@@ -309,6 +309,8 @@ def _decide_converge(cmd: Converge, balances: Balances, existing: Transaction | 
         status=cmd.status,
         amount=cmd.amount,
         source=cmd.source,
+        # A purchase keeps the date first expected; a bonus earned by another purchase takes that one's.
+        expected_at=existing.expected_at if existing.source == cmd.source else cmd.expected_at,
         reason=cmd.reason,
         updated_at=cmd.at,
         details={**existing.details, **cmd.details},

@@ -130,7 +130,13 @@ def first_purchase_status(
 
 
 def first_purchase_move(
-    terms: FirstPurchaseTerms, conversion_key: str, status: Status, operation_id: str, at: datetime, order_id: str
+    terms: FirstPurchaseTerms,
+    conversion_key: str,
+    status: Status,
+    operation_id: str,
+    at: datetime,
+    order_id: str,
+    expected_at: datetime | None,
 ) -> Converge:
     reason = "First purchase" if status is not Status.REJECTED else f"First purchase: order {order_id} was declined"
     return Converge(
@@ -142,5 +148,6 @@ def first_purchase_move(
         status=status,
         amount=terms.amount,
         source=Source("conversion", conversion_key),
+        expected_at=expected_at,
         details={"order_id": order_id},
     )

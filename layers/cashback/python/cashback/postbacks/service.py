@@ -186,11 +186,13 @@ class PostbackService:
         bonus = cashback(postback.amount, click.rate_percent)
         state = purchase_state(report, bonus, postback.order_id, postback.reason)
         operation_id = f"postback:{postback.key}:{report.fingerprint}"
-        commands: list[Command] = [_purchase_move(postback, click, state, operation_id)]
+        move = _purchase_move(postback, click, state, operation_id)
+        commands: list[Command] = [move]
         bonus_status = first_purchase_status(
             self._first_purchase, postback.key, state, report, view.transactions[FIRST_PURCHASE_TXN]
         )
         if bonus_status is not None:
+            expected = purchase.expected_at if purchase else move.expected_at
             commands.append(
                 first_purchase_move(
                     self._first_purchase,
@@ -199,6 +201,7 @@ class PostbackService:
                     operation_id,
                     postback.occurred_at,
                     postback.order_id,
+                    expected,
                 )
             )
         records = [
