@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from cashback.bootstrap import Container
+from cashback.claims.rules import Orphan
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
 from tests.unit.catalog.support import partner
 
@@ -139,3 +140,35 @@ def test_malformed_payment_events_fail_loudly_for_the_dead_letter_queue(changes:
 
     with pytest.raises(ValidationError):
         pay(**changes)
+
+
+def test_a_postback_that_named_another_partners_click_can_never_be_matched(container: Container) -> None:
+    # Given a postback kept for support because it named a click of another network's store
+    container.claim_repository.keep(
+        Orphan(
+            orphan_id="admitad:77#wrong_network",
+            network="admitad",
+            reason="wrong_network",
+            raw={"action_id": "77"},
+            received_at=datetime.now(UTC),
+            details={
+                "click_id": "c-1",
+                "order_id": "LM-1",
+                "order_amount": "99999.00",
+                "currency": "RUB",
+                "status": "approved",
+                "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        )
+    )
+    _, filed = file_claim()
+
+    # When support tries to match a member's claim with it
+    status, error = resolve(
+        filed["claim_id"], {"action": "match", "orphan_id": "admitad:77#wrong_network", "reason": "looks right"}
+    )
+
+    # Then it is refused: its data are not the network's word on that member's order
+    assert (status, error["error"]["code"]) == (409, "orphan_not_matchable")
+    _, balance = invoke("ledger", sample_event("ledger-balance"))
+    assert balance["available"] == 0

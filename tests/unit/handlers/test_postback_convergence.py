@@ -192,6 +192,6 @@ def test_a_conversion_never_credits_a_second_member(container: Container) -> Non
     # Then Boris gets nothing (no cashback, no first-purchase bonus) and support sees why
     assert receipt["outcome"] == "kept_for_support"
     assert container.ledger.balances("boris") == Balances()
-    orphan = container.claim_repository.orphan("admitad:A-7")
+    orphan = container.claim_repository.orphan("admitad:A-7#conversion_of_another_click")
     assert orphan is not None
     assert orphan.reason == "conversion_of_another_click"

@@ -19,7 +19,7 @@ from cashback.ledger.rules import Credit, Kind, Source
 from cashback.members.service import MemberService
 from cashback.platform.errors import Conflict, InvalidInput, NotFound
 from cashback.platform.pagination import Page
-from cashback.postbacks.rules import Postback, PostbackStatus, transaction_id
+from cashback.postbacks.rules import NOT_MATCHABLE, Postback, PostbackStatus, transaction_id
 from cashback.postbacks.service import PostbackService
 
 
@@ -137,6 +137,11 @@ class ClaimService:
             raise NotFound(f"there is no kept postback {orphan_id}", code="orphan_not_found")
         if orphan.state is not ClaimState.OPEN:
             raise Conflict(f"postback {orphan_id} is already matched", code="orphan_already_matched")
+        if orphan.reason in NOT_MATCHABLE:
+            # It named a click its sender may not speak for: its data are not the network's word on an order.
+            raise Conflict(
+                f"postback {orphan_id} was {orphan.reason}: it cannot be matched", code="orphan_not_matchable"
+            )
         partner = self._catalog.partner(claim.partner_id)
         if partner is None:
             raise NotFound(f"there is no partner {claim.partner_id}", code="partner_not_found")

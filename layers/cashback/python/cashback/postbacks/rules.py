@@ -74,3 +74,12 @@ def foreign(postback: Postback, click: Click, signer: str | None) -> Foreign | N
     if signer is not None and signer != click.partner_id:
         return Foreign.WRONG_PARTNER
     return None
+
+
+# Postbacks that named a click they may not speak for. Kept apart from the conversion's own orphan (a
+# forged or misrouted call must not overwrite a genuine one), and never matched to a member by support.
+NOT_MATCHABLE = frozenset({Foreign.WRONG_NETWORK.value, Foreign.WRONG_PARTNER.value, "conversion_of_another_click"})
+
+
+def orphan_id(postback: Postback, reason: str) -> str:
+    return f"{postback.key}#{reason}" if reason in NOT_MATCHABLE else postback.key

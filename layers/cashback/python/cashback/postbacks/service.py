@@ -30,7 +30,7 @@ from cashback.postbacks.conversions import (
 )
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
 from cashback.postbacks.repository import ConversionRecords
-from cashback.postbacks.rules import Postback, check_time, expected_at, foreign, transaction_id
+from cashback.postbacks.rules import Postback, check_time, expected_at, foreign, orphan_id, transaction_id
 
 CURRENCY = "RUB"
 
@@ -253,7 +253,7 @@ def _orphan(postback: Postback, reason: str, now: datetime, signer: str | None, 
     if click is not None:
         seen |= {"click_partner_id": click.partner_id, "click_network": click.network}
     return Orphan(
-        orphan_id=postback.key,
+        orphan_id=orphan_id(postback, reason),
         network=postback.network,
         reason=reason,
         raw=dict(postback.raw),
