@@ -213,3 +213,26 @@ def test_entries_are_kept_with_their_kind_reason_source_and_actor(
     )
     assert entry.delta() == Balances(available=40)
     assert TransactionModel.get(partition(member), "TXN#adjustment:k1").status == "accrued"
+
+
+def test_a_repeat_racing_a_spend_that_empties_the_balance_is_a_repeat_not_a_conflict(
+    container: Container, new_member_id: Callable[[], str]
+) -> None:
+    # Given a member with 100 bonuses, and a spend of all of them carrying a record of its own (as a
+    # certificate's), which also takes the member off the settlement's list (a delete, sent before puts)
+    member = new_member_id()
+    new_ledger(container).execute(member, credit("seed", 100))
+    message = Message(f"sms-{member}", MessageKind.SMS, {"text": "Your certificate code"}, AT, to="+79161234567")
+    attach = container.outbox.enqueue(message)
+
+    def the_repeat_lands_first(write: TransactWrite) -> None:
+        new_ledger(container).execute(member, spend("certificate:1", 100), [attach])
+        write._commit()
+
+    # When a repeat of the spend commits between this delivery's read and its write
+    racing = new_ledger(container, commit=the_repeat_lands_first)
+    outcome = racing.execute(member, spend("certificate:1", 100), [attach])
+
+    # Then this delivery is told it is a repeat (not a conflict), and the bonuses were spent once
+    assert not outcome.applied
+    assert new_ledger(container).balances(member) == Balances(written_off=100)

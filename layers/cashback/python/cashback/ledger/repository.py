@@ -446,12 +446,15 @@ class Ledger:
             if decision is None:
                 return Outcome(False, existing.to_domain() if existing else None, balances)
             attached = attachments(decision) if callable(attachments) else attachments
+            write = self._write(member_id, cmd, account, existing, decision, attached)
             try:
-                self._write(member_id, cmd, account, existing, decision, attached)
+                self._commit(write)
             except TransactWriteError as error:
-                if self._entry_already_written(error):
+                # pynamodb sends condition checks, then deletes, then puts (the entry first), then updates.
+                entry_at = len(write._condition_check_items) + len(write._delete_items)
+                if self._entry_already_written(error, entry_at):
                     return self._replayed(member_id, cmd)
-                if self._attachment_refused(error, attached):
+                if self._attachment_refused(error, entry_at):
                     raise Conflict("the change conflicts with a record written meanwhile") from error
                 if not retryable(error):
                     raise  # access denied, a malformed request, ...: no retry can make it succeed
@@ -513,7 +516,7 @@ class Ledger:
         existing: TransactionModel | None,
         decision: Decision,
         attachments: Sequence[Attachment],
-    ) -> None:
+    ) -> TransactWrite:
         pk = partition(member_id)
         if account is None:
             account = AccountModel(pk, ACCOUNT_SK, member_id=member_id)
@@ -538,7 +541,7 @@ class Ledger:
         # deliveries of one operation would let the second "succeed" as a no-op and report a change it did
         # not make; with its own token it fails on the entry's condition and is reported as a repeat.
         write = TransactWrite(connection=self._connection)
-        # The order matters: cancellation reasons come back in this order (see _entry_already_written).
+        # The order of the puts matters: the entry's cancellation reason is the first put's (see execute).
         write.save(entry, condition=EntryModel.sk.does_not_exist())
         write.save(account)  # VersionAttribute adds "version unchanged" (or "does not exist yet")
         write.save(txn, condition=txn_condition)
@@ -549,17 +552,19 @@ class Ledger:
             write.save(candidate(member_id))
         elif before.available > 0 >= after.available:
             write.delete(candidate(member_id))
-        self._commit(write)
+        return write
 
     @staticmethod
-    def _entry_already_written(error: TransactWriteError) -> bool:
+    def _entry_already_written(error: TransactWriteError, entry_at: int) -> bool:
         reasons = error.cancellation_reasons
-        return bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
+        return len(reasons) > entry_at and _refused(reasons[entry_at])
 
     @staticmethod
-    def _attachment_refused(error: TransactWriteError, attachments: Sequence[Attachment]) -> bool:
-        reasons = error.cancellation_reasons
-        return bool(attachments) and any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons[3:])
+    def _attachment_refused(error: TransactWriteError, entry_at: int) -> bool:
+        """A condition failed on an item other than the entry, the account and the transaction (the first
+        three puts): a record written meanwhile that no retry gets past."""
+        ledger_items = {entry_at, entry_at + 1, entry_at + 2}
+        return any(_refused(r) for i, r in enumerate(error.cancellation_reasons) if i not in ledger_items)
 
     def _replayed(self, member_id: str, cmd: Command) -> Outcome:
         state = self._read(member_id, cmd)
@@ -633,6 +638,10 @@ class Ledger:
         return list(
             EntryModel.query(partition(member_id), EntryModel.sk.startswith(ENTRY_PREFIX), consistent_read=True)
         )
+
+
+def _refused(reason: Any) -> bool:
+    return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
 def _written_off(written_off: int) -> Any:
