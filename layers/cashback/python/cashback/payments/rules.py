@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from cashback.ledger.money import Bonus, cashback, format_amount, parse_rate_percent
+from cashback.ledger.money import SANITY_CEILING, Bonus, cashback, format_amount, parse_rate_percent
 from cashback.ledger.rules import Credit, Debit, Kind, Source
 from cashback.platform.errors import InvalidInput
 
@@ -27,8 +27,6 @@ class Product(StrEnum):
 
 
 DEFAULT_RATES = "tariff=50,store=50,content=30,wallet=1,card=5"
-# PRODUCT.md: purchase amounts above 10,000,000 roubles are kept for support, never credited.
-SANITY_CEILING = Decimal("10000000")
 
 
 def parse_rates(text: str) -> dict[Product, Decimal]:

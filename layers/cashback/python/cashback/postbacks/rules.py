@@ -18,9 +18,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from cashback.clicks.rules import Click
-from cashback.ledger.money import cashback, format_amount
+from cashback.ledger.money import format_amount
 from cashback.ledger.rules import Accrue, Command, Kind, RecordPending, Reject, Reprice, Source, Status, Transaction
 from cashback.platform.errors import InvalidInput
+from cashback.postbacks.pricing import priced
 
 # A network's clock may run ahead of ours, or call a local time UTC; a purchase further ahead than this has
 # not happened yet (and the dates derived from it, up to the balance's calendar, could leave datetime's range).
@@ -47,6 +48,8 @@ class Postback:
     occurred_at: datetime
     reason: str = ""  # the network's own words for a decline, when it gives any
     raw: dict[str, str] = field(default_factory=dict)
+    commission: Decimal | None = None  # what the network earns on the order, when it reports it
+    tariff: str | None = None  # the network's tariff (a direct partner's category) of the order
 
     @property
     def key(self) -> str:
@@ -69,16 +72,19 @@ def expected_at(postback: Postback, click: Click) -> datetime:
 
 def commands(postback: Postback, click: Click, current: Transaction | None) -> list[Command]:
     """The ledger commands that bring the member's transaction to what this postback says."""
-    bonus = cashback(postback.amount, click.rate_percent)
+    offer = priced(postback, click)
+    bonus = offer.bonus
     txn_id = transaction_id(postback)
     op = f"postback:{postback.key}"
     at = postback.occurred_at
     details = {
         "partner_id": click.partner_id,
         "order_amount": format_amount(postback.amount),
-        "rate": str(click.rate_percent),
+        "rate": str(offer.rate_percent),
         "order_id": postback.order_id,
         "click_id": click.click_id,
+        **({"tariff": offer.tariff} if offer.tariff else {}),
+        **({"commission": format_amount(postback.commission)} if postback.commission is not None else {}),
     }
     planned: list[Command] = []
     if current is None:

@@ -17,9 +17,11 @@ from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Accrue, Status
 from cashback.platform.errors import NotFound
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
+from cashback.postbacks.pricing import over_ceiling
 from cashback.postbacks.rules import Postback, check_time, commands, foreign, transaction_id
 
 CURRENCY = "RUB"
+OVER_CEILING = "over_ceiling"  # an orphan's reason: the amount is past the sanity ceiling
 
 
 class Outcome(StrEnum):
@@ -82,6 +84,9 @@ class PostbackService:
         adapter.authenticate(request, self._credentials.for_network(network, signer), at)
         postback = adapter.parse(request)
         check_time(postback, at)
+        if over_ceiling(postback):  # invariant 10: never credited, whoever's click it names
+            self._orphans.keep(_orphan(postback, OVER_CEILING, now, signer, None))
+            return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
 
         click = self._clicks.find_click(postback.click_id)
         problem = _unusable(postback, click, signer)
