@@ -141,6 +141,9 @@ def _orphan(postback: Postback, reason: str, now: datetime | None, signer: str |
             "currency": postback.currency,
             "status": postback.status.value,
             "occurred_at": postback.occurred_at.isoformat(),
+            # What prices the order if support matches it (claims' match reads them back).
+            **({"commission": str(postback.commission)} if postback.commission is not None else {}),
+            **({"tariff": postback.tariff} if postback.tariff is not None else {}),
             **seen,
         },
     )
