@@ -19,8 +19,9 @@ from cashback.catalog.rules import Category, GoodsRate, Network, Partner, Promot
 
 SEEDED_BY = "local-seed"
 
-# (partner id, name, category, rate, accrual days, network, aliases, goods rates, Black Friday rate)
-Named = tuple[str, str, Category, str, int, Network, tuple[str, ...], tuple[tuple[str, str], ...], str | None]
+# (partner id, name, category, rate, accrual days, network, aliases, goods rates, Black Friday rate); a goods
+# rate is (name, rate, the network's tariff id that selects it: Admitad's numbers, a direct partner's codes)
+Named = tuple[str, str, Category, str, int, Network, tuple[str, ...], tuple[tuple[str, str, str], ...], str | None]
 NAMED: tuple[Named, ...] = (
     ("aliexpress", "AliExpress", Category.ONLINE_STORES, "7", 45, Network.ADMITAD, ("Алиэкспресс", "Али"), (), None),
     (
@@ -31,7 +32,7 @@ NAMED: tuple[Named, ...] = (
         30,
         Network.ADMITAD,
         ("Озон",),
-        (("Electronics", "2"), ("Books", "6")),
+        (("Electronics", "2", "18733"), ("Books", "6", "18734")),
         "8",
     ),
     ("wildberries", "Wildberries", Category.ONLINE_STORES, "3", 30, Network.ADMITAD, ("Вайлдберриз", "WB"), (), None),
@@ -43,7 +44,7 @@ NAMED: tuple[Named, ...] = (
         45,
         Network.ADMITAD,
         ("Ламода",),
-        (("Premium brands", "3"),),
+        (("Premium brands", "3", "9641"),),
         "12",
     ),
     (
@@ -54,7 +55,7 @@ NAMED: tuple[Named, ...] = (
         40,
         Network.ADMITAD,
         ("М.Видео", "Мвидео"),
-        (("Smartphones", "1"), ("Home appliances", "3")),
+        (("Smartphones", "1", "28402"), ("Home appliances", "3", "28403")),
         "5",
     ),
     ("eldorado", "Eldorado", Category.ONLINE_STORES, "2.5", 40, Network.DIRECT, ("Эльдорадо",), (), None),
@@ -69,10 +70,20 @@ NAMED: tuple[Named, ...] = (
         30,
         Network.ADMITAD,
         ("Перекрёсток", "Perekrestok Vprok"),
-        (("First order", "15"), ("Later orders", "5")),
+        (("First order", "15", "31015"), ("Later orders", "5", "31016")),
         None,
     ),
-    ("samokat", "Samokat", Category.GROCERY_DELIVERY, "10", 30, Network.DIRECT, ("Самокат",), (), None),
+    (
+        "samokat",
+        "Samokat",
+        Category.GROCERY_DELIVERY,
+        "10",
+        30,
+        Network.DIRECT,
+        ("Самокат",),
+        (("Ready meals", "12", "ready-meals"), ("Household goods", "4", "household")),
+        None,
+    ),
     ("kuper", "Kuper", Category.GROCERY_DELIVERY, "8", 30, Network.ADMITAD, ("Купер", "СберМаркет"), (), None),
     ("booking", "Booking.com", Category.TRAVEL, "5", 90, Network.ADMITAD, ("Букинг", "Booking"), (), None),
     ("ostrovok", "Ostrovok", Category.TRAVEL, "6", 60, Network.ADMITAD, ("Островок",), (), None),
@@ -187,7 +198,7 @@ def _named(now: datetime) -> Iterator[Partner]:
             conditions=_conditions(category, days),
             network=network,
             aliases=aliases,
-            goods_rates=tuple(GoodsRate(goods_name, Decimal(goods_rate)) for goods_name, goods_rate in goods),
+            goods_rates=tuple(GoodsRate(goods_name, Decimal(rate), tariff) for goods_name, rate, tariff in goods),
             promotions=(_black_friday(partner_id, promoted, now),) if promoted else (),
         )
 

@@ -89,7 +89,7 @@ def test_a_visitor_finds_a_store_by_its_russian_name_and_reads_its_conditions(ap
     # Then it is found, with its conditions and rates for goods
     assert "perekrestok" in [item["partner_id"] for item in found]
     assert details["conditions"]
-    assert {"name": "First order", "rate_percent": "15"} in details["goods_rates"]
+    assert {"name": "First order", "rate_percent": "15", "tariff_id": "31015"} in details["goods_rates"]
     assert api.get("/categories").json()["items"][0] == {"category": "online_stores", "name": "Online stores"}
 
 

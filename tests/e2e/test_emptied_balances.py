@@ -83,7 +83,7 @@ def test_a_partners_reversal_of_an_approved_order_takes_the_member_off_the_candi
             "action_id": action,
             "order_id": f"AE-{action}",
             "order_sum": "1999.90",
-            "payment_sum": "1",
+            "payment_sum": "139.99",
             "currency": "RUB",
             "status": status,
             "time": str(int(datetime.now(UTC).timestamp())),

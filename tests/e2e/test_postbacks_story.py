@@ -47,7 +47,8 @@ def click_on(api: Any, token: str, partner_id: str) -> str:
     return (query.get("subid") or query["click"])[0]  # Admitad's links carry it as subid, direct partners' as click
 
 
-def admitad(api: Any, click_id: str, action_id: str, status: str, order_sum: str = "1999.90") -> Any:
+def admitad(api: Any, click_id: str, action_id: str, status: str, order_sum: str = "1999.90", **more: str) -> Any:
+    """Admitad's call; `more` adds its optional parameters (`payment_sum`, `tariff_id`)."""
     # `token` is Admitad's own query parameter here, not the client's bearer token.
     return api.request(
         "GET",
@@ -62,6 +63,7 @@ def admitad(api: Any, click_id: str, action_id: str, status: str, order_sum: str
             "currency": "RUB",
             "status": status,
             "time": str(int(datetime.now(UTC).timestamp())),
+            **more,
         },
     )
 
@@ -237,7 +239,7 @@ def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
     # Given an approved postback for a click nobody knows, kept for support
     lost_click = f"lost-{uuid.uuid4().hex[:12]}"
     action = uuid.uuid4().hex[:10]
-    kept = admitad(api, lost_click, action, "approved", order_sum="5000.00")
+    kept = admitad(api, lost_click, action, "approved", order_sum="5000.00", payment_sum="100.00")
     assert kept.json()["outcome"] == "kept_for_support"
     orphans = [
         i for i in api.get("/admin/claims", token=admin_token, limit=200).json()["items"] if i["kind"] == "orphan"
@@ -258,7 +260,7 @@ def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
     assert (resolved.status, resolved.json()["state"]) == (200, "matched")
     purchase = next(t for t in transactions(api, member["token"]) if t["kind"] == "purchase")
     assert (purchase["status"], purchase["partner_id"]) == ("accrued", "aliexpress")
-    assert purchase["amount"] > 0
+    assert purchase["amount"] == 100  # 7 % of 5,000 is 350, but the network earned only 100 on it
 
 
 def claim(partner_id: str, order_date: date) -> dict[str, str]:
@@ -283,7 +285,7 @@ def test_a_direct_signed_postback_on_an_admitad_click_changes_nothing(
     assert (answer.status, answer.json()["outcome"]) == (200, "kept_for_support")
     assert transactions(api, member["token"]) == []
     queue = api.get("/admin/claims", token=admin_token, limit=200).json()["items"]
-    [orphan] = [i for i in queue if i["id"] == answer.json()["conversion"]]
+    [orphan] = [i for i in queue if i["id"] == f"{answer.json()['conversion']}#wrong_network"]
     assert (orphan["kind"], orphan["reason"]) == ("orphan", "wrong_network")
 
 
@@ -304,3 +306,29 @@ def test_a_direct_partner_speaks_for_its_own_clicks_only(api: Any, member: dict[
     assert (unnamed.status, unnamed.json()["error"]["code"]) == (401, "invalid_credentials")
     purchases = [t for t in transactions(api, member["token"]) if t["kind"] == "purchase"]
     assert [(t["partner_id"], t["amount"]) for t in purchases] == [("samokat", 199)]
+
+
+def test_an_order_earns_its_goods_rate_at_most_the_commission_and_never_past_the_ceiling(
+    api: Any, member: dict[str, str], admin_token: str
+) -> None:
+    # Given a member's click through to Perekrestok: 15% for a first order, 5% for later ones (tariff 31016)
+    click_id = click_on(api, member["token"], "perekrestok")
+
+    # When Admitad reports a later order of 4,000.00, and an order of 100,000 on which it earns only 1,000
+    later = admitad(api, click_id, uuid.uuid4().hex[:10], "pending", "4000.00", tariff_id="31016")
+    thin = admitad(api, click_id, uuid.uuid4().hex[:10], "pending", "100000.00", payment_sum="1000.00")
+    # and an order past the sanity ceiling
+    huge = admitad(api, click_id, uuid.uuid4().hex[:10], "pending", "10000000.01")
+
+    # Then the later order pays 5 % (200, not 600), the thin one the commission (1,000, not 15,000), and the
+    # huge one nothing: it is kept for support
+    assert [a.status for a in (later, thin, huge)] == [200, 200, 200]
+    assert huge.json()["outcome"] == "kept_for_support"
+    purchases = [t for t in transactions(api, member["token"]) if t["kind"] == "purchase"]
+    seen = sorted((t["amount"], t["rate"], t["order_amount"]) for t in purchases)
+    assert seen == [(200, "5", "4000.00"), (1000, "15", "100000.00")]
+    # (with the first-purchase bonus of 200, pending with the first of them)
+    assert api.get("/members/me/balance", token=member["token"]).json()["pending"] == 1200 + 200
+    queue = api.get("/admin/claims", token=admin_token, limit=200).json()["items"]
+    [orphan] = [i for i in queue if i["id"] == huge.json()["conversion"]]
+    assert orphan["reason"] == "over_ceiling"

@@ -82,7 +82,9 @@ def test_the_back_office_creates_a_partner_that_members_then_see(admin: Call) ->
     assert created["promotions"] == []
     member_view = shown("perekrestok")
     assert (member_view["name"], member_view["rate_percent"], member_view["accrual_days"]) == ("Perekrestok", "15", 30)
-    assert member_view["goods_rates"][0] == {"name": "First order", "rate_percent": "15"}
+    assert member_view["goods_rates"][0] == {"name": "First order", "rate_percent": "15", "tariff_id": "31015"}
+    assert "commission_share_percent" not in member_view  # the programme's margin is the back office's business
+    assert created["commission_share_percent"] == "100"
 
 
 def test_replacing_a_partner_keeps_its_promotions(admin: Call) -> None:
@@ -152,11 +154,48 @@ def test_bad_promotions_are_refused_with_a_code(admin: Call, changes: dict, stat
         ({"aliases": "Перекрёсток"}, "invalid_request"),
         ({"goods_rates": [{"name": "Wine", "rate_percent": "0"}]}, "invalid_rate"),
         ({"commission": "3"}, "invalid_request"),
+        ({"goods_rates": [{"name": "Wine", "rate_percent": "3", "tariff_id": "tariff 1"}]}, "invalid_tariff_id"),
+        ({"goods_rates": [{"name": "Wine", "rate_percent": "3", "tariff_id": "-1"}]}, "invalid_tariff_id"),
+        ({"goods_rates": [{"name": "Wine", "rate_percent": "3", "tariff_id": ""}]}, "invalid_request"),
+        ({"goods_rates": [{"name": "Wine", "rate_percent": "3", "tariff_id": 31015}]}, "invalid_request"),
+        ({"goods_rates": [{"name": "Wine", "rate_percent": "3", "tariff_id": "t" * 65}]}, "invalid_request"),
+        (
+            {"goods_rates": [{"name": n, "rate_percent": "3", "tariff_id": "31015"} for n in ("Wine", "Cheese")]},
+            "invalid_tariff_id",
+        ),
+        ({"commission_share_percent": "0"}, "invalid_commission_share"),
+        ({"commission_share_percent": "100.01"}, "invalid_commission_share"),
+        ({"commission_share_percent": "-50"}, "invalid_commission_share"),
+        ({"commission_share_percent": "half"}, "invalid_commission_share"),
+        ({"commission_share_percent": "NaN"}, "invalid_commission_share"),
+        ({"commission_share_percent": 50}, "invalid_request"),
     ],
 )
 def test_bad_partners_are_refused_with_a_code(admin: Call, changes: dict, code: str) -> None:
     status, error = admin(put_event(**changes))
     assert (status, error["error"]["code"]) == (422, code)
+
+
+def test_the_back_office_sets_a_partners_share_of_the_commission(admin: Call) -> None:
+    # Given Perekrestok, created with the whole commission for its members
+    admin(put_event())
+
+    # When the back office keeps half of what the network pays
+    status, replaced = admin(put_event(commission_share_percent="50"))
+
+    # Then the partner says so, and its goods rates keep their tariff ids
+    assert (status, replaced["commission_share_percent"]) == (200, "50")
+    assert [(g["name"], g["tariff_id"]) for g in replaced["goods_rates"]] == [
+        ("First order", "31015"),
+        ("Later orders", "31016"),
+    ]
+
+
+def test_a_goods_rate_without_a_tariff_id_is_shown_but_never_selected(admin: Call) -> None:
+    status, created = admin(put_event(goods_rates=[{"name": "Wine", "rate_percent": "3"}]))
+
+    assert status == 201
+    assert created["goods_rates"] == [{"name": "Wine", "rate_percent": "3", "tariff_id": None}]
 
 
 def test_a_partner_id_must_be_a_slug(admin: Call) -> None:

@@ -120,7 +120,10 @@ def test_one_partner_with_its_conditions_and_rates_by_goods() -> None:
             rate_percent=Decimal("2"),
             accrual_days=40,
             conditions="Not paid on gift cards.",
-            goods_rates=(GoodsRate("Smartphones", Decimal("1")), GoodsRate("Home appliances", Decimal("3.5"))),
+            goods_rates=(
+                GoodsRate("Smartphones", Decimal("1"), "28402"),
+                GoodsRate("Home appliances", Decimal("3.5")),
+            ),
         )
     )
     status, body = invoke("catalog", for_partner(sample_event("catalog-partner"), "m-video"))
@@ -135,8 +138,8 @@ def test_one_partner_with_its_conditions_and_rates_by_goods() -> None:
         "accrual_days": 40,
         "conditions": "Not paid on gift cards.",
         "goods_rates": [
-            {"name": "Smartphones", "rate_percent": "1"},
-            {"name": "Home appliances", "rate_percent": "3.5"},
+            {"name": "Smartphones", "rate_percent": "1", "tariff_id": "28402"},
+            {"name": "Home appliances", "rate_percent": "3.5", "tariff_id": None},
         ],
         "go_url": None,
     }

@@ -13,7 +13,7 @@ import pytest
 
 from bench.calls import counting_calls
 from cashback.bootstrap import Container
-from cashback.catalog.rules import Network
+from cashback.catalog.rules import GoodsRate, Network
 from cashback.clicks.rules import member_named_by, sign_link
 from tests.fixtures.handlers import LambdaContext, handler_module, invoke, sample_event
 from tests.fixtures.wiring import use_container
@@ -83,6 +83,63 @@ def test_a_click_is_kept_for_the_accrual_period_and_a_margin_then_expires(catalo
     expires_at = datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC)
     assert timedelta(days=179) < expires_at - clicked_at <= timedelta(days=180)
     assert item["rate_percent"] == {"S": "11"}  # a decimal string, never a number that could round
+
+
+def test_a_click_freezes_the_goods_rates_by_tariff_and_the_commission_share(catalog_tables: dict[str, str]) -> None:
+    # Given Perekrestok on a promotion: 15 % (first order, tariff 31015), 5 % later, a goods rate with no
+    # tariff id, and half the commission for its members
+    now = datetime.now(UTC)
+    goods = (
+        GoodsRate("First order", Decimal("15"), "31015"),
+        GoodsRate("Later orders", Decimal("5"), "31016"),
+        GoodsRate("Alcohol", Decimal("0.5")),
+    )
+    store = partner("perekrestok", rate_percent=Decimal("15"), goods_rates=goods, commission_share_percent=Decimal(50))
+    catalog_service().put_partner(store, actor="test")
+    catalog_service().add_promotion(
+        "perekrestok", Decimal("20"), now - timedelta(days=1), now + timedelta(days=1), actor="test"
+    )
+
+    # When a member clicks
+    location = go("perekrestok", token=link("perekrestok"))["headers"]["Location"]
+    click_id = parse_qs(urlsplit(location).query)["subid"][0]
+
+    # Then the click keeps the goods rates a tariff selects (a promotion raises the base rate only) and the share
+    click = find_click(click_id)
+    assert click is not None
+    assert click.rate_percent == Decimal("20")
+    assert click.goods_rates == {"31015": Decimal("15"), "31016": Decimal("5")}
+    assert click.commission_share_percent == Decimal("50")
+
+    # And the back office changing the partner later changes nothing for that click
+    catalog_service().put_partner(partner("perekrestok", rate_percent=Decimal("3")), actor="test")
+    assert find_click(click_id) == click
+
+
+def test_a_click_made_before_goods_rates_were_frozen_reads_as_none_and_the_whole_commission(
+    catalog_tables: dict[str, str],
+) -> None:
+    # Given a click item as the redirect wrote it before this change
+    boto3.client("dynamodb").put_item(
+        TableName=catalog_tables["ClicksTable"],
+        Item={
+            "pk": {"S": "CLICK#01OLDCLICK"},
+            "sk": {"S": "CLICK"},
+            "click_id": {"S": "01OLDCLICK"},
+            "member_id": {"S": MEMBER},
+            "partner_id": {"S": "perekrestok"},
+            "rate_percent": {"S": "15"},
+            "network": {"S": "admitad"},
+            "accrual_days": {"N": "30"},
+            "clicked_at": {"S": "2026-11-01T12:00:00+00:00"},
+            "expires_at": {"N": "1800000000"},
+        },
+    )
+
+    click = find_click("01OLDCLICK")
+
+    assert click is not None
+    assert (click.rate_percent, click.goods_rates, click.commission_share_percent) == (Decimal(15), {}, Decimal(100))
 
 
 @pytest.mark.parametrize(

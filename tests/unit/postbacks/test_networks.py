@@ -82,6 +82,9 @@ def test_admitad_accepts_any_active_secret_while_rotating() -> None:
         ({"status": "maybe"}, "invalid_status"),
         ({"time": "yesterday"}, "invalid_time"),
         ({"subid": ""}, "missing_field"),
+        ({"payment_sum": "-0.01"}, "invalid_amount"),
+        ({"payment_sum": "ten"}, "invalid_amount"),
+        ({"tariff_id": "9" * 129}, "invalid_field"),
     ],
 )
 def test_malformed_admitad_postbacks_are_refused(change: dict, code: str) -> None:
@@ -141,4 +144,56 @@ def test_a_replay_outside_the_five_minute_window_is_refused(skew: int) -> None:
 def test_malformed_direct_postbacks_are_refused(body: str, code: str) -> None:
     with pytest.raises(InvalidInput) as error:
         ADAPTERS["direct"].parse(PostbackRequest("POST", body=body))
+    assert error.value.code == code
+
+
+def test_admitad_reports_the_commission_and_tariff_of_the_order_and_support_sees_them() -> None:
+    postback = ADAPTERS["admitad"].parse(admitad(payment_sum="139.99", tariff_id="31016"))
+
+    assert (postback.commission, postback.tariff) == (Decimal("139.99"), "31016")
+    assert (postback.raw["payment_sum"], postback.raw["tariff_id"]) == ("139.99", "31016")
+
+
+@pytest.mark.parametrize("absent", [{}, {"payment_sum": "", "tariff_id": ""}, {"payment_sum": "  "}])
+def test_admitad_without_a_commission_or_tariff_has_none(absent: dict[str, str]) -> None:
+    postback = ADAPTERS["admitad"].parse(admitad(**absent))
+
+    assert (postback.commission, postback.tariff) == (None, None)
+
+
+@pytest.mark.parametrize("network", ["admitad", "direct"])
+def test_a_full_return_of_zero_is_an_amount_and_a_negative_one_is_not(network: str) -> None:
+    def request(amount: str) -> PostbackRequest:
+        if network == "admitad":
+            return admitad(order_sum=amount, payment_sum="0")
+        return direct_request({**DIRECT, "amount": amount, "commission": "0"})
+
+    postback = ADAPTERS[network].parse(request("0"))
+    assert (postback.amount, postback.commission) == (Decimal("0.00"), Decimal("0.00"))
+    with pytest.raises(InvalidInput) as error:
+        ADAPTERS[network].parse(request("-0.01"))
+    assert error.value.code == "invalid_amount"
+
+
+def test_a_direct_partner_reports_the_commission_and_category_of_the_order() -> None:
+    request = direct_request({**DIRECT, "commission": "25.50", "category": "ready-meals"})
+
+    postback = ADAPTERS["direct"].parse(request)
+
+    assert (postback.commission, postback.tariff) == (Decimal("25.50"), "ready-meals")
+    assert (postback.raw["commission"], postback.raw["category"]) == ("25.50", "ready-meals")
+    assert (ADAPTERS["direct"].parse(direct_request(DIRECT)).commission, postback.tariff) == (None, "ready-meals")
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"commission": 25}, "invalid_field"),
+        ({"commission": "-1"}, "invalid_amount"),
+        ({"category": 7}, "invalid_field"),
+    ],
+)
+def test_a_direct_commission_or_category_that_is_not_text_is_refused(change: dict, code: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        ADAPTERS["direct"].parse(direct_request({**DIRECT, **change}))
     assert error.value.code == code

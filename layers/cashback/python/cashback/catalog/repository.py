@@ -28,7 +28,15 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from cashback.catalog.rules import Category, GoodsRate, Network, Partner, Promotion, search_key
+from cashback.catalog.rules import (
+    FULL_COMMISSION_SHARE,
+    Category,
+    GoodsRate,
+    Network,
+    Partner,
+    Promotion,
+    search_key,
+)
 from cashback.platform import dynamodb as tables
 from cashback.platform.errors import Conflict
 
@@ -43,6 +51,7 @@ def partition(partner_id: str) -> str:
 class GoodsRateAttribute(MapAttribute[str, str]):
     name = UnicodeAttribute()
     rate_percent = UnicodeAttribute()
+    tariff_id = UnicodeAttribute(null=True)
 
 
 class PromotionAttribute(MapAttribute[str, str]):
@@ -79,6 +88,8 @@ class PartnerModel(Model):
     aliases = ListAttribute(of=UnicodeAttribute, default=list)
     goods_rates = ListAttribute[GoodsRateAttribute](of=GoodsRateAttribute, default=list)
     promotions = ListAttribute[PromotionAttribute](of=PromotionAttribute, default=list)
+    # A decimal string; partners written before it existed get the whole commission (100).
+    commission_share_percent = UnicodeAttribute(null=True)
     active_category = UnicodeAttribute(null=True)
     listing_key = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
@@ -99,11 +110,12 @@ class PartnerModel(Model):
             network=Network(self.network),
             active=bool(self.active),
             aliases=tuple(str(alias) for alias in self.aliases or ()),
-            goods_rates=tuple(GoodsRate(g.name, Decimal(g.rate_percent)) for g in self.goods_rates or ()),
+            goods_rates=tuple(GoodsRate(g.name, Decimal(g.rate_percent), g.tariff_id) for g in self.goods_rates or ()),
             promotions=tuple(
                 Promotion(p.promotion_id, Decimal(p.rate_percent), p.starts_at, p.ends_at)
                 for p in self.promotions or ()
             ),
+            commission_share_percent=Decimal(self.commission_share_percent or FULL_COMMISSION_SHARE),
         )
 
     @classmethod
@@ -122,7 +134,8 @@ class PartnerModel(Model):
             active=partner.active,
             aliases=list(partner.aliases),
             goods_rates=[
-                GoodsRateAttribute(name=g.name, rate_percent=str(g.rate_percent)) for g in partner.goods_rates
+                GoodsRateAttribute(name=g.name, rate_percent=str(g.rate_percent), tariff_id=g.tariff_id)
+                for g in partner.goods_rates
             ],
             promotions=[
                 PromotionAttribute(
@@ -133,6 +146,7 @@ class PartnerModel(Model):
                 )
                 for p in partner.promotions
             ],
+            commission_share_percent=str(partner.commission_share_percent),
             active_category=partner.category.value if partner.active else None,
             listing_key=f"{search_key(partner.name)}#{partner.partner_id}" if partner.active else None,
             updated_at=at,

@@ -31,6 +31,10 @@ MAX_PROMOTIONS = 20
 _E = TypeVar("_E", bound=StrEnum)
 _MARKER = "click-id-goes-here"
 _PARTNER_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Admitad's tariff ids are numbers; a direct partner's category codes are short slugs ("smartphones", "A-12").
+_TARIFF_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.:-]{0,62}[A-Za-z0-9])?$")
+MAX_TARIFF_ID = 64
+FULL_COMMISSION_SHARE = Decimal(100)
 
 
 class Category(StrEnum):
@@ -108,16 +112,32 @@ def _text(value: str, what: str, code: str, limit: int) -> str:
     return text
 
 
+def check_tariff_id(tariff_id: str) -> str:
+    """The network's id of a goods rate (Admitad's tariff id, a direct partner's category code)."""
+    if not isinstance(tariff_id, str) or not _TARIFF_ID.match(tariff_id):
+        raise InvalidInput(
+            f"a tariff id is 1-{MAX_TARIFF_ID} letters, digits or inner '_.:-', like '12345'",
+            code="invalid_tariff_id",
+        )
+    return tariff_id
+
+
 @dataclass(frozen=True)
 class GoodsRate:
-    """A rate for a category of goods within a store ("Electronics: 2%"), shown with the conditions."""
+    """A rate for a category of goods within a store ("Electronics: 2%"), shown with the conditions.
+
+    With a `tariff_id` it is also priced: a postback that reports that tariff (or category) of an order
+    earns this rate instead of the partner's."""
 
     name: str
     rate_percent: Decimal
+    tariff_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _text(self.name, "a category of goods", "invalid_goods_rate", MAX_NAME))
         _check_rate(self.rate_percent)
+        if self.tariff_id is not None:
+            check_tariff_id(self.tariff_id)
 
 
 @dataclass(frozen=True)
@@ -146,6 +166,26 @@ def _check_rate(rate: Decimal) -> None:
     parse_rate_percent(str(rate))
 
 
+def parse_commission_share(text: str) -> Decimal:
+    """A commission share as the back office writes it: a decimal string, "100" or "50"."""
+    try:
+        share = parse_rate_percent(text)
+    except InvalidInput:
+        raise InvalidInput(
+            f"{text[:40]!r} is not a share between 0 and 100 percent", code="invalid_commission_share"
+        ) from None
+    return check_commission_share(share)
+
+
+def check_commission_share(share: Decimal) -> Decimal:
+    """The share of the network's commission a member may get at most: a percent, 0 < share <= 100."""
+    if isinstance(share, bool) or not isinstance(share, Decimal) or not share.is_finite():
+        raise InvalidInput("a commission share is a decimal percent", code="invalid_commission_share")
+    if not 0 < share <= FULL_COMMISSION_SHARE:
+        raise InvalidInput("a commission share is above 0 and at most 100 percent", code="invalid_commission_share")
+    return share
+
+
 @dataclass(frozen=True)
 class Partner:
     partner_id: str
@@ -160,6 +200,8 @@ class Partner:
     aliases: tuple[str, ...] = ()
     goods_rates: tuple[GoodsRate, ...] = ()
     promotions: tuple[Promotion, ...] = field(default=())
+    # Invariant 10: the member's cashback is at most this share of the commission the network reports.
+    commission_share_percent: Decimal = FULL_COMMISSION_SHARE
 
     def __post_init__(self) -> None:
         check_partner_id(self.partner_id)
@@ -180,6 +222,10 @@ class Partner:
         object.__setattr__(self, "aliases", aliases)
         if len(self.goods_rates) > MAX_GOODS_RATES:
             raise InvalidInput(f"at most {MAX_GOODS_RATES} rates by goods", code="invalid_goods_rate")
+        tariffs = [g.tariff_id for g in self.goods_rates if g.tariff_id is not None]
+        if len(tariffs) != len(set(tariffs)):
+            raise InvalidInput("each goods rate has a tariff id of its own", code="invalid_tariff_id")
+        check_commission_share(self.commission_share_percent)
 
     # --- what a member gets ---------------------------------------------------------------------------
 
@@ -191,6 +237,12 @@ class Partner:
     def rate_in_force(self, at: datetime) -> Decimal:
         promotion = self.promotion_in_force(at)
         return promotion.rate_percent if promotion else self.rate_percent
+
+    def tariff_rates(self) -> dict[str, Decimal]:
+        """The goods rates a postback can select, by tariff id: what a click freezes with the rate in force.
+
+        A promotion raises the partner's rate only; goods rates are the store's own terms per category."""
+        return {g.tariff_id: g.rate_percent for g in self.goods_rates if g.tariff_id is not None}
 
     def tracking_url_for(self, click_id: str) -> str:
         return self.tracking_url.replace(CLICK_ID_PLACEHOLDER, quote(click_id, safe=""))

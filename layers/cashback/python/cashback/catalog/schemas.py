@@ -7,7 +7,17 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from cashback.catalog.rules import MAX_ACCRUAL_DAYS, Category, GoodsRate, Network, Offer, Partner, Promotion
+from cashback.catalog.rules import (
+    MAX_ACCRUAL_DAYS,
+    MAX_TARIFF_ID,
+    Category,
+    GoodsRate,
+    Network,
+    Offer,
+    Partner,
+    Promotion,
+    parse_commission_share,
+)
 from cashback.ledger.money import parse_rate_percent
 from cashback.platform.times import Instant
 
@@ -30,6 +40,13 @@ class CategoryList(BaseModel):
 class GoodsRateOut(BaseModel):
     name: str
     rate_percent: str
+    tariff_id: str | None = Field(
+        default=None, description="The network's tariff id (or the partner's category code) that selects this rate."
+    )
+
+    @classmethod
+    def of(cls, goods_rate: GoodsRate) -> GoodsRateOut:
+        return cls(name=goods_rate.name, rate_percent=str(goods_rate.rate_percent), tariff_id=goods_rate.tariff_id)
 
 
 class PromotionOut(BaseModel):
@@ -64,7 +81,7 @@ class PartnerOut(BaseModel):
             promotion=PromotionOut.of(offer.promotion) if offer.promotion else None,
             accrual_days=partner.accrual_days,
             conditions=partner.conditions,
-            goods_rates=[GoodsRateOut(name=g.name, rate_percent=str(g.rate_percent)) for g in partner.goods_rates],
+            goods_rates=[GoodsRateOut.of(g) for g in partner.goods_rates],
             go_url=go_url,
         )
 
@@ -82,6 +99,13 @@ class GoodsRateIn(BaseModel):
 
     name: StrictStr = Field(min_length=1, max_length=100)
     rate_percent: StrictStr = RateText
+    tariff_id: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TARIFF_ID,
+        description="Admitad's tariff id of this goods rate, or a direct partner's category code: postbacks "
+        "reporting it earn this rate.",
+    )
 
 
 class PartnerRequest(BaseModel):
@@ -99,6 +123,12 @@ class PartnerRequest(BaseModel):
     active: StrictBool = True
     aliases: list[StrictStr] = Field(default_factory=list, max_length=10, description="Other names members search by.")
     goods_rates: list[GoodsRateIn] = Field(default_factory=list, max_length=20)
+    commission_share_percent: StrictStr = Field(
+        default="100",
+        min_length=1,
+        max_length=12,
+        description='The share of the network\'s reported commission a member may get at most, e.g. "50".',
+    )
 
     def to_domain(self, partner_id: str) -> Partner:
         return Partner(
@@ -112,7 +142,10 @@ class PartnerRequest(BaseModel):
             network=self.network,
             active=self.active,
             aliases=tuple(self.aliases),
-            goods_rates=tuple(GoodsRate(g.name, parse_rate_percent(g.rate_percent)) for g in self.goods_rates),
+            goods_rates=tuple(
+                GoodsRate(g.name, parse_rate_percent(g.rate_percent), g.tariff_id) for g in self.goods_rates
+            ),
+            commission_share_percent=parse_commission_share(self.commission_share_percent),
         )
 
 
@@ -129,6 +162,7 @@ class AdminPartnerOut(BaseModel):
     aliases: list[str]
     goods_rates: list[GoodsRateOut]
     promotions: list[PromotionOut]
+    commission_share_percent: str
 
     @classmethod
     def of(cls, partner: Partner) -> AdminPartnerOut:
@@ -143,8 +177,9 @@ class AdminPartnerOut(BaseModel):
             network=partner.network,
             active=partner.active,
             aliases=list(partner.aliases),
-            goods_rates=[GoodsRateOut(name=g.name, rate_percent=str(g.rate_percent)) for g in partner.goods_rates],
+            goods_rates=[GoodsRateOut.of(g) for g in partner.goods_rates],
             promotions=[PromotionOut.of(p) for p in partner.promotions],
+            commission_share_percent=str(partner.commission_share_percent),
         )
 
 

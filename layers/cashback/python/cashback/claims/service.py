@@ -19,6 +19,7 @@ from cashback.ledger.rules import Credit, Kind, Source
 from cashback.members.service import MemberService
 from cashback.platform.errors import Conflict, InvalidInput, NotFound
 from cashback.platform.pagination import Page
+from cashback.postbacks.pricing import over_ceiling
 from cashback.postbacks.rules import NOT_MATCHABLE, Postback, PostbackStatus, transaction_id
 from cashback.postbacks.service import PostbackService
 
@@ -158,6 +159,8 @@ class ClaimService:
                 accrual_days=partner.accrual_days,
                 clicked_at=occurred_at,
                 user_agent="matched by support",
+                goods_rates=partner.tariff_rates(),
+                commission_share_percent=partner.commission_share_percent,
             )
             self._clicks.record(click)
         elif click.member_id != claim.member_id:
@@ -172,7 +175,11 @@ class ClaimService:
             status=PostbackStatus(details["status"]),
             occurred_at=occurred_at,
             raw=orphan.raw,
+            commission=Decimal(details["commission"]) if "commission" in details else None,
+            tariff=details.get("tariff"),
         )
+        if over_ceiling(postback):  # invariant 10: support cannot credit it either
+            raise InvalidInput("the order's amount is past the sanity ceiling", code="over_ceiling")
         self._postbacks.apply(postback, click)
         txn = self._ledger.transaction(claim.member_id, transaction_id(postback))
         return txn.amount if txn else 0

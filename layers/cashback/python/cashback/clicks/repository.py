@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from cashback.clicks.rules import MAX_USER_AGENT, Click
+from cashback.clicks.rules import FULL_COMMISSION_SHARE, MAX_USER_AGENT, Click
 from cashback.ledger.plans import ItemKey
 from cashback.platform.errors import Conflict
 
@@ -21,8 +21,8 @@ def partition(click_id: str) -> str:
     return f"CLICK#{click_id}"
 
 
-def _item(click: Click) -> dict[str, dict[str, str]]:
-    return {
+def _item(click: Click) -> dict[str, Any]:
+    item: dict[str, Any] = {
         "pk": {"S": partition(click.click_id)},
         "sk": {"S": CLICK_SK},
         "click_id": {"S": click.click_id},
@@ -34,7 +34,11 @@ def _item(click: Click) -> dict[str, dict[str, str]]:
         "clicked_at": {"S": click.clicked_at.isoformat()},
         "user_agent": {"S": click.user_agent[:MAX_USER_AGENT]},
         "expires_at": {"N": str(int(click.expires_at.timestamp()))},
+        "commission_share_percent": {"S": str(click.commission_share_percent)},
     }
+    if click.goods_rates:
+        item["goods_rates"] = {"M": {tariff: {"S": str(rate)} for tariff, rate in click.goods_rates.items()}}
+    return item
 
 
 class ClickRepository:
@@ -84,6 +88,7 @@ class ClickRepository:
 
 
 def click_from_item(item: dict[str, Any]) -> Click:
+    # Clicks made before goods rates and commission shares were frozen have neither: none, and 100%.
     return Click(
         click_id=item["click_id"]["S"],
         member_id=item["member_id"]["S"],
@@ -93,4 +98,6 @@ def click_from_item(item: dict[str, Any]) -> Click:
         accrual_days=int(item["accrual_days"]["N"]),
         clicked_at=datetime.fromisoformat(item["clicked_at"]["S"]),
         user_agent=item.get("user_agent", {}).get("S", ""),
+        goods_rates={tariff: Decimal(rate["S"]) for tariff, rate in item.get("goods_rates", {}).get("M", {}).items()},
+        commission_share_percent=Decimal(item.get("commission_share_percent", {}).get("S", str(FULL_COMMISSION_SHARE))),
     )

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,6 +28,9 @@ MIN_KEY_BYTES = 32
 # postbacks and claims. DynamoDB deletes the click after that.
 CLICK_RETENTION = timedelta(days=180)
 MAX_USER_AGENT = 512
+# What a click made before goods rates and commission shares were frozen on it reads as: no goods rate, and
+# the member may get the whole commission.
+FULL_COMMISSION_SHARE = Decimal(100)
 
 _VERSION = 1
 _DOMAIN = b"cashback-link-token\x00"  # keeps these MACs apart from anything else signed with the key
@@ -108,7 +111,8 @@ def member_named_by(click_id: str) -> str | None:
 
 @dataclass(frozen=True)
 class Click:
-    """A member's click on a partner, with the rate in force at that moment (invariant 7)."""
+    """A member's click on a partner, with the terms in force at that moment (invariant 7): the rate (a
+    promotion included), the goods rates a reported tariff selects, and the share of the commission."""
 
     click_id: str
     member_id: str
@@ -118,6 +122,8 @@ class Click:
     accrual_days: int
     clicked_at: datetime
     user_agent: str = ""
+    goods_rates: dict[str, Decimal] = field(default_factory=dict)  # by the network's tariff id
+    commission_share_percent: Decimal = FULL_COMMISSION_SHARE
 
     @property
     def expires_at(self) -> datetime:

@@ -67,7 +67,7 @@ class ClickService:
     def record_click(
         self, member_id: str, partner_id: str, *, user_agent: str = "", now: datetime | None = None
     ) -> Redirect:
-        """Records a click at the rate in force now, and gives the partner's tracking link that carries it."""
+        """Records a click at the terms in force now, and gives the partner's tracking link that carries it."""
         partner = self._active_partner(partner_id)
         now = now or datetime.now(UTC)
         click = Click(
@@ -79,6 +79,8 @@ class ClickService:
             accrual_days=partner.accrual_days,
             clicked_at=now,
             user_agent=user_agent[:MAX_USER_AGENT],
+            goods_rates=partner.tariff_rates(),
+            commission_share_percent=partner.commission_share_percent,
         )
         self._clicks.record(click)
         return Redirect(partner.tracking_url_for(click.click_id), click)

@@ -15,6 +15,8 @@ Bonus = int
 _KOPECK = Decimal("0.01")
 _HUNDRED = Decimal(100)
 MAX_DIGITS = 28  # the precision of decimal's default context, which every calculation here uses
+# PRODUCT.md: purchase amounts above 10,000,000 roubles are kept for support, never credited.
+SANITY_CEILING = Decimal("10000000")
 
 
 def _shown(text: str) -> str:
@@ -22,22 +24,22 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
-def _decimal(text: str, what: str, example: str, code: str) -> Decimal:
+def _decimal(text: str, what: str, example: str, code: str, *, zero: bool = False) -> Decimal:
     if not isinstance(text, str):
         raise InvalidInput(f'{what} is a decimal string such as "{example}"', code=code)
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
         raise InvalidInput(f"{_shown(text)} is not {what}", code=code) from None
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite() or value < 0 or (value == 0 and not zero):
         raise InvalidInput(f"{_shown(text)} is not a positive {what}", code=code)
     return value
 
 
-def parse_amount(text: str) -> Decimal:
+def parse_amount(text: str, *, zero: bool = False) -> Decimal:
     """A purchase amount: a positive decimal string with at most two decimals ("1999.90"), in kopecks at
-    most 28 digits long."""
-    amount = _decimal(text, "an amount", "1999.90", "invalid_amount")
+    most 28 digits long. `zero` also takes "0": a network reports a fully returned order so."""
+    amount = _decimal(text, "an amount", "1999.90", "invalid_amount", zero=zero)
     if amount.adjusted() + 1 + 2 > MAX_DIGITS:  # its whole roubles and two decimals
         raise InvalidInput(f"{_shown(text)} is more than an amount can be", code="invalid_amount")
     in_kopecks = amount.quantize(_KOPECK)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from cashback.ledger.money import Bonus, cashback, format_amount, parse_rate_percent
+from cashback.ledger.money import SANITY_CEILING, Bonus, cashback, format_amount, parse_rate_percent
 from cashback.ledger.rules import Accrue, Credit, Debit, Kind, RecordPending, Reject, Reprice, Source
 from cashback.platform.errors import InvalidInput
 
@@ -32,8 +32,6 @@ DEFAULT_RATES = "tariff=50,store=50,content=30,wallet=1,card=5"
 # PRODUCT.md: goods bought in the operator's online store can be returned within 14 days.
 RETURN_WINDOW = timedelta(days=14)
 WITH_RETURN_WINDOW = frozenset({Product.STORE})
-# PRODUCT.md: purchase amounts above 10,000,000 roubles are kept for support, never credited.
-SANITY_CEILING = Decimal("10000000")
 
 
 def parse_rates(text: str) -> dict[Product, Decimal]:

@@ -37,8 +37,8 @@ class Postback:
     occurred_at: datetime
     reason: str = ""  # the network's own words for a decline, when it gives any
     raw: dict[str, str] = field(default_factory=dict)
-    commission: Decimal | None = None
-    tariff: str | None = None
+    commission: Decimal | None = None  # what the network earns on the order, when it reports it
+    tariff: str | None = None  # the network's tariff (a direct partner's category) of the order
 
     @property
     def key(self) -> str:

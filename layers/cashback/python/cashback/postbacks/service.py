@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from cashback.claims.rules import Orphan
 from cashback.clicks.rules import Click, member_named_by
-from cashback.ledger.money import cashback, format_amount
+from cashback.ledger.money import format_amount
 from cashback.ledger.plans import ItemKey, Plan, Planned, Planner, RawItem, View
 from cashback.ledger.rules import Command, Converge, Kind, Source, Status
 from cashback.platform.errors import NotFound
@@ -29,10 +29,12 @@ from cashback.postbacks.conversions import (
     purchase_state,
 )
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
+from cashback.postbacks.pricing import Priced, over_ceiling, priced
 from cashback.postbacks.repository import ConversionRecords
 from cashback.postbacks.rules import Postback, check_time, expected_at, foreign, orphan_id, transaction_id
 
 CURRENCY = "RUB"
+OVER_CEILING = "over_ceiling"  # an orphan's reason: the amount is past the sanity ceiling
 
 
 class Outcome(StrEnum):
@@ -113,6 +115,8 @@ class PostbackService:
         adapter.authenticate(request, self._credentials.for_network(network, signer), at)
         postback = adapter.parse(request)
         check_time(postback, at)
+        if over_ceiling(postback):  # invariant 10: never credited, whoever's click it names
+            return self._keep(postback, OVER_CEILING, at, signer, None)
         return self.apply(postback, signer=signer, received_at=at)
 
     def apply(
@@ -183,10 +187,10 @@ class PostbackService:
             stale = self._records.delivery(postback, report, "stale", received_at)
             return Plan(_Verdict(Outcome.UNCHANGED, current), records=[stale])
         bound = conversion or Conversion(postback.key, member_id, click.click_id, click.partner_id, report)
-        bonus = cashback(postback.amount, click.rate_percent)
-        state = purchase_state(report, bonus, postback.order_id, postback.reason)
+        offer = priced(postback, click)
+        state = purchase_state(report, offer.bonus, postback.order_id, postback.reason)
         operation_id = f"postback:{postback.key}:{report.fingerprint}"
-        move = _purchase_move(postback, click, state, operation_id)
+        move = _purchase_move(postback, click, state, offer, operation_id)
         commands: list[Command] = [move]
         bonus_status = first_purchase_status(
             self._first_purchase, postback.key, state, report, view.transactions[FIRST_PURCHASE_TXN]
@@ -217,13 +221,17 @@ class PostbackService:
         return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
 
 
-def _purchase_move(postback: Postback, click: Click, state: PurchaseState, operation_id: str) -> Converge:
+def _purchase_move(
+    postback: Postback, click: Click, state: PurchaseState, offer: Priced, operation_id: str
+) -> Converge:
     details = {
         "partner_id": click.partner_id,
         "order_amount": format_amount(postback.amount),
-        "rate": str(click.rate_percent),
+        "rate": str(offer.rate_percent),
         "order_id": postback.order_id,
         "click_id": click.click_id,
+        **({"tariff": offer.tariff} if offer.tariff else {}),
+        **({"commission": format_amount(postback.commission)} if postback.commission is not None else {}),
     }
     return Converge(
         operation_id=operation_id,
@@ -265,6 +273,9 @@ def _orphan(postback: Postback, reason: str, now: datetime, signer: str | None, 
             "currency": postback.currency,
             "status": postback.status.value,
             "occurred_at": postback.occurred_at.isoformat(),
+            # What prices the order if support matches it (claims' match reads them back).
+            **({"commission": str(postback.commission)} if postback.commission is not None else {}),
+            **({"tariff": postback.tariff} if postback.tariff is not None else {}),
             **seen,
         },
     )

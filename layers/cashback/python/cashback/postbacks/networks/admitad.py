@@ -7,7 +7,15 @@ from datetime import datetime
 
 from cashback.ledger.money import parse_amount
 from cashback.platform.errors import InvalidInput
-from cashback.postbacks.networks.base import PostbackRequest, matches_any, parse_time, require, unauthorized
+from cashback.postbacks.networks.base import (
+    PostbackRequest,
+    matches_any,
+    optional,
+    optional_amount,
+    parse_time,
+    require,
+    unauthorized,
+)
 from cashback.postbacks.rules import Postback, PostbackStatus
 
 _STATUSES = {
@@ -18,7 +26,7 @@ _STATUSES = {
     "declined": PostbackStatus.DECLINED,
 }
 # Kept with the orphan or the conversion for support; the secret never is.
-_KEPT = ("subid", "action_id", "order_id", "order_sum", "payment_sum", "currency", "status", "time")
+_KEPT = ("subid", "action_id", "order_id", "order_sum", "payment_sum", "currency", "status", "time", "tariff_id")
 
 
 class Admitad:
@@ -41,9 +49,12 @@ class Admitad:
             conversion_id=require(q.get("action_id"), "action_id"),
             click_id=require(q.get("subid"), "subid"),
             order_id=require(q.get("order_id"), "order_id"),
-            amount=parse_amount(require(q.get("order_sum"), "order_sum")),
+            # 0 is a full return: the order stays, earning nothing.
+            amount=parse_amount(require(q.get("order_sum"), "order_sum"), zero=True),
             currency=require(q.get("currency"), "currency").upper(),
             status=status,
             occurred_at=parse_time(require(q.get("time"), "time"), "time"),
             raw={k: q[k] for k in _KEPT if k in q},
+            commission=optional_amount(q.get("payment_sum"), "payment_sum"),
+            tariff=optional(q.get("tariff_id"), "tariff_id"),
         )

@@ -4,8 +4,10 @@ import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Protocol
 
+from cashback.ledger.money import parse_amount
 from cashback.platform.errors import InvalidInput, Unauthorized
 from cashback.postbacks.rules import Postback
 
@@ -52,6 +54,19 @@ def require(value: str | None, name: str) -> str:
     if len(text) > MAX_FIELD_LENGTH:
         raise InvalidInput(f"{name} is at most {MAX_FIELD_LENGTH} characters", code="invalid_field")
     return text
+
+
+def optional(value: str | None, name: str) -> str | None:
+    """An optional field: absent or blank is None, else as `require` reads it."""
+    if value is None or not str(value).strip():
+        return None
+    return require(value, name)
+
+
+def optional_amount(value: str | None, name: str) -> Decimal | None:
+    """An optional amount such as a commission; "0" is one (a network's commission on a full return)."""
+    text = optional(value, name)
+    return None if text is None else parse_amount(text, zero=True)
 
 
 def parse_time(value: str, name: str) -> datetime:

@@ -15,7 +15,14 @@ from cashback.catalog.rules import is_partner_id
 from cashback.ledger.money import parse_amount
 from cashback.platform.errors import InvalidInput, MalformedInput, Unauthorized
 from cashback.platform.json_text import parse_json
-from cashback.postbacks.networks.base import PostbackRequest, parse_time, require, unauthorized
+from cashback.postbacks.networks.base import (
+    PostbackRequest,
+    optional,
+    optional_amount,
+    parse_time,
+    require,
+    unauthorized,
+)
 from cashback.postbacks.rules import Postback, PostbackStatus
 
 TOLERANCE_SECONDS = 300
@@ -77,7 +84,11 @@ class Direct:
         if not isinstance(data, dict):
             raise InvalidInput("the body is a JSON object", code="malformed_json")
         fields = {
-            k: data.get(k) for k in ("event_id", "click_id", "order_id", "amount", "currency", "status", "occurred_at")
+            k: data.get(k)
+            for k in (
+                *("event_id", "click_id", "order_id", "amount", "currency", "status", "occurred_at"),
+                *("commission", "category"),
+            )
         }
         if not all(v is None or isinstance(v, str) for v in fields.values()):
             raise InvalidInput('every field is a string (amounts as "1999.90")', code="invalid_field")
@@ -91,9 +102,12 @@ class Direct:
             conversion_id=f"{order_id}@{click_id}",  # order ids are unique within one partner's shop only
             click_id=click_id,
             order_id=order_id,
-            amount=parse_amount(require(fields["amount"], "amount")),
+            # 0 is a full return: the order stays, earning nothing.
+            amount=parse_amount(require(fields["amount"], "amount"), zero=True),
             currency=require(fields["currency"], "currency").upper(),
             status=status,
             occurred_at=parse_time(require(fields["occurred_at"], "occurred_at"), "occurred_at"),
             raw={k: str(v) for k, v in fields.items() if v is not None},
+            commission=optional_amount(fields["commission"], "commission"),
+            tariff=optional(fields["category"], "category"),
         )
