@@ -66,7 +66,8 @@ class FunctionHost:
     ) -> None:
         self._specs = functions(template)
         self._repo_root = repo_root
-        self._handlers: dict[str, LambdaHandler] = dict(overrides or {})
+        self._overrides: dict[str, LambdaHandler] = dict(overrides or {})
+        self._handlers: dict[str, LambdaHandler] = dict(self._overrides)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.environment, self._table_variables = self._environment(template, table_names)
@@ -127,6 +128,12 @@ class FunctionHost:
             handler = self._import(self._specs[function_id])
             self._handlers[function_id] = handler
         return handler
+
+    def cold_start(self) -> None:
+        """Every function's next invocation starts in a new execution environment: its wiring, and whatever
+        its container keeps warm (a cached catalog, partners, keys), are built again."""
+        with self._guard:
+            self._handlers = dict(self._overrides)
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
         """What one function sees, as in its own Lambda: the process's variables (credentials, endpoint, a

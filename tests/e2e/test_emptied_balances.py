@@ -22,8 +22,10 @@ ADMITAD_TOKEN = "local-admitad-secret"  # API.md's development credentials
 
 
 @pytest.fixture(scope="module")
-def seeded(dynamodb_local: Any) -> None:
+def seeded(dynamodb_local: Any, local_gateway: Any) -> None:
     seed_catalog(local_container(), datetime.now(UTC))
+    # A catalog listed by an earlier module is cached by the gateway's warm functions for a minute.
+    local_gateway.functions.cold_start()
 
 
 def listed_for_settlement(container: Container, member_id: str) -> bool:

@@ -24,8 +24,10 @@ TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture(scope="module")
-def seeded(dynamodb_local: Any) -> None:
+def seeded(dynamodb_local: Any, local_gateway: Any) -> None:
     seed_catalog(local_container(), datetime.now(UTC))
+    # A catalog listed by an earlier module is cached by the gateway's warm functions for a minute.
+    local_gateway.functions.cold_start()
 
 
 @pytest.fixture
