@@ -16,11 +16,11 @@ from pynamodb.connection import Connection
 from cashback.bootstrap import Container
 from cashback.clicks.rules import Click
 from cashback.ledger import repository
-from cashback.ledger.rules import Balances, Kind, Source, SpendUpTo, Transaction
+from cashback.ledger.rules import Balances, Transaction
 from cashback.postbacks.service import PostbackService
 from local.wiring import local_container
-from tests.builders import ADMITAD_SECRET, AT
-from tests.fixtures.conversion_histories import ConversionHistories
+from tests.builders import ADMITAD_SECRET
+from tests.fixtures.conversion_histories import ConversionHistories, settlement
 
 
 class DynamoDBWorld:
@@ -52,16 +52,7 @@ class DynamoDBWorld:
         return hook
 
     def spend_all(self, member_id: str, operation: str) -> int:
-        spend = SpendUpTo(
-            operation_id=operation,
-            transaction_id=operation,
-            reason="Monthly settlement",
-            at=AT,
-            kind=Kind.SETTLEMENT,
-            limit=None,
-            source=Source("settlement", operation),
-        )
-        outcome = self.container.ledger.execute(member_id, spend)
+        outcome = self.container.ledger.execute(member_id, settlement(operation))
         return outcome.transaction.amount if outcome.applied and outcome.transaction else 0
 
     def balances(self, member_id: str) -> Balances:

@@ -13,11 +13,11 @@ from hypothesis.stateful import run_state_machine_as_test
 from cashback.claims.rules import Orphan
 from cashback.clicks.rules import Click
 from cashback.ledger.plans import ItemKey, RawItem
-from cashback.ledger.rules import Balances, Kind, Source, SpendUpTo, Transaction
+from cashback.ledger.rules import Balances, Transaction
 from cashback.postbacks.service import PostbackService
-from tests.builders import ADMITAD_SECRET, AT
+from tests.builders import ADMITAD_SECRET
 from tests.fakes.ledger import MemoryLedger
-from tests.fixtures.conversion_histories import ConversionHistories
+from tests.fixtures.conversion_histories import ConversionHistories, settlement
 
 STEPS_EXAMPLES = 200
 
@@ -79,16 +79,7 @@ class MemoryWorld:
         return hook
 
     def spend_all(self, member_id: str, operation: str) -> int:
-        spend = SpendUpTo(
-            operation_id=operation,
-            transaction_id=operation,
-            reason="Monthly settlement",
-            at=AT,
-            kind=Kind.SETTLEMENT,
-            limit=None,
-            source=Source("settlement", operation),
-        )
-        outcome = self.ledger.execute(member_id, spend)
+        outcome = self.ledger.execute(member_id, settlement(operation))
         return outcome.transaction.amount if outcome.applied and outcome.transaction else 0
 
     def balances(self, member_id: str) -> Balances:
