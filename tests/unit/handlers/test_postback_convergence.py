@@ -15,6 +15,7 @@ from cashback.clicks.rules import Click
 from cashback.ledger.rules import Balances, Kind, Source, Spend, Status
 from tests.builders import a_recorded_click
 from tests.fixtures.handlers import invoke, sample_event
+from tests.unit.catalog.support import forget_warm_state
 
 ORDERED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -195,3 +196,15 @@ def test_a_conversion_never_credits_a_second_member(container: Container) -> Non
     orphan = container.claim_repository.orphan("admitad:A-7#conversion_of_another_click")
     assert orphan is not None
     assert orphan.reason == "conversion_of_another_click"
+
+
+def test_the_first_purchase_threshold_is_configurable(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the operator lowered the first purchase's threshold to 300 roubles
+    monkeypatch.setenv("FIRST_PURCHASE_MIN_ORDER", "300")
+    forget_warm_state()
+
+    # When Anna's first order is of 400 roubles
+    admitad(click_of(container), "approved", "400.00", hours_later=1)
+
+    # Then it earns the first-purchase bonus
+    assert first_purchase_bonus(container) is Status.ACCRUED

@@ -10,6 +10,7 @@ settlement queue) instead of the AWS ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +180,7 @@ class Container:
 
     @cached_property
     def postbacks(self) -> PostbackService:
+        from cashback.postbacks.conversions import FirstPurchaseTerms
         from cashback.postbacks.credentials import NetworkCredentials
         from cashback.postbacks.service import PostbackService
 
@@ -187,6 +189,7 @@ class Container:
             clicks=self.clicks,
             orphans=self.claim_repository,
             credentials=NetworkCredentials(lambda: self.secrets.value(Secret.POSTBACK_CREDENTIALS)),
+            first_purchase=FirstPurchaseTerms(min_order=Decimal(self.settings.first_purchase_min_order)),
         )
 
     @cached_property

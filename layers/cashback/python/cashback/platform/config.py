@@ -33,6 +33,12 @@ def _seconds_up_to_an_hour(text: str) -> int:
     return int(text)
 
 
+def _whole_roubles(text: str) -> int:
+    if not text.strip().isdigit() or int(text) > 1_000_000:
+        raise InvalidSetting(f"FIRST_PURCHASE_MIN_ORDER is whole roubles up to 1,000,000, not {text!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     region: str = _variable("AWS_REGION", "eu-central-1")
@@ -62,6 +68,8 @@ class Settings:
     sign_in_url: str = _variable("SIGN_IN_URL", "https://cashback.example.com/sign-in")
     # How long a warm container serves the catalog (and the redirect a partner) before reading it again.
     catalog_cache_seconds: int = _variable("CATALOG_CACHE_SECONDS", 60, _seconds_up_to_an_hour)
+    # PRODUCT.md: the first-purchase bonus needs a conversion of at least this many roubles (configurable).
+    first_purchase_min_order: int = _variable("FIRST_PURCHASE_MIN_ORDER", 500, _whole_roubles)
     # The member user pool, whose ID tokens the public routes check themselves (API Gateway does not).
     user_pool_id: str = _variable("USER_POOL_ID")
     user_pool_client_id: str = _variable("USER_POOL_CLIENT_ID")
