@@ -11,6 +11,7 @@ import pytest
 
 from cashback.bootstrap import Container
 from cashback.claims.rules import Orphan
+from tests.builders import a_recorded_click
 from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke, sample_event
 from tests.unit.catalog.support import partner
 
@@ -172,3 +173,50 @@ def test_a_postback_that_named_another_partners_click_can_never_be_matched(conta
     assert (status, error["error"]["code"]) == (409, "orphan_not_matchable")
     _, balance = invoke("ledger", sample_event("ledger-balance"))
     assert balance["available"] == 0
+
+
+MEMBER = "6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10"  # the member of the sample events
+
+
+def test_an_order_is_claimed_once_and_a_blank_order_id_is_no_order() -> None:
+    # Given a member's claim for Lamoda's order LM-1
+    assert file_claim()[0] == 201
+
+    # When they claim the same order again, and an order with a blank id
+    again, error = file_claim()
+    blank, blank_error = file_claim(order_id="   ")
+
+    # Then the second claim of the order is refused, and so is the blank one
+    assert (again, error["error"]["code"]) == (409, "claim_exists")
+    assert (blank, blank_error["error"]["code"]) == (422, "invalid_order_id")
+    _, mine = invoke("claims", sample_event("claims-mine"))
+    assert len(mine["items"]) == 1
+
+
+def test_the_stores_late_postback_pays_only_what_support_did_not_credit(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a member's claim for Lamoda's order LM-1 of 4,990.00, credited 150 by support
+    monkeypatch.setenv("POSTBACK_SECRETS", json.dumps({"admitad": ["local-admitad-secret"]}))
+    click = a_recorded_click(container, member_id=MEMBER, partner_id="lamoda", network="admitad", rate_percent="7")
+    _, filed = file_claim()
+    resolve(filed["claim_id"], {"action": "credit", "amount": 150, "reason": "Lamoda confirmed it by email"})
+
+    # When Lamoda's postback for that order arrives after all: 349 bonuses of cashback
+    query = {
+        **sample_event("postbacks-admitad")["queryStringParameters"],
+        "subid": click.click_id,
+        "order_id": "LM-1",
+        "order_sum": "4990.00",
+        "payment_sum": "",
+        "status": "approved",
+    }
+    status, receipt = invoke("postbacks", sample_event("postbacks-admitad", query=query))
+
+    # Then the purchase pays the difference only (199), never the 349 again
+    assert (status, receipt["status"]) == (200, "accrued")
+    purchase = container.ledger.transaction(MEMBER, f"conversion:{receipt['conversion']}")
+    assert purchase is not None
+    assert (purchase.amount, purchase.details["credited_by_support"]) == (199, "150")
+    _, balance = invoke("ledger", sample_event("ledger-balance"))
+    assert balance["available"] == 150 + 199 + 200  # and the first-purchase bonus of the order

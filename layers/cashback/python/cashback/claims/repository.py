@@ -6,15 +6,17 @@ Two sparse indexes serve the two readers: `by_owner` (a member's own claims, new
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from cashback.claims.rules import Claim, ClaimState, Orphan
 from cashback.platform import dynamodb as tables
@@ -100,11 +102,33 @@ class ClaimModel(Model):
         )
 
 
+class ClaimedOrderModel(Model):
+    """`CLAIMORDER#<member>#<partner>#<order id>` / `ITEM`: one claim per member and order. Not in either
+    index (it has no owner or state)."""
+
+    class Meta:
+        table_name = "unbound-claims"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    claim_id = UnicodeAttribute()
+
+
 def _plain(value: Any) -> dict[str, str]:
     if value is None:
         return {}
     data = value.as_dict() if isinstance(value, MapAttribute) else dict(value)
     return {str(k): str(v) for k, v in data.items()}
+
+
+def _resolved(state: ClaimState, reason: str, by: str, at: datetime, bonus: int | None) -> list[Any]:
+    return [
+        ClaimModel.state.set(state.value),
+        ClaimModel.resolution_reason.set(reason),
+        ClaimModel.resolved_by.set(by),
+        ClaimModel.resolved_at.set(at),
+        *([ClaimModel.bonus.set(bonus)] if bonus is not None else []),
+    ]
 
 
 def _listed(at: datetime, item_id: str) -> str:
@@ -115,7 +139,7 @@ class ClaimRepository:
     def __init__(self, table_name: str, connection: Connection) -> None:
         self._table_name = table_name
         self._connection = connection
-        tables.bind((ClaimModel,), table_name)
+        tables.bind((ClaimModel, ClaimedOrderModel), table_name)
 
     # --- orphans ----------------------------------------------------------------------------------
 
@@ -145,7 +169,12 @@ class ClaimRepository:
     # --- claims -----------------------------------------------------------------------------------
 
     def file(self, claim: Claim) -> None:
-        ClaimModel(
+        """Files the claim with its order's marker, both new or neither: a second claim of the member's
+        order is refused (409 `claim_exists`)."""
+        marker = ClaimedOrderModel(
+            f"CLAIMORDER#{claim.member_id}#{claim.partner_id}#{claim.order_id}", "ITEM", claim_id=claim.claim_id
+        )
+        model = ClaimModel(
             f"CLAIM#{claim.claim_id}",
             "ITEM",
             kind="claim",
@@ -158,13 +187,36 @@ class ClaimRepository:
             order_date=claim.order_date.isoformat(),
             order_amount=str(claim.order_amount),
             created_at=claim.created_at,
-        ).save(condition=ClaimModel.pk.does_not_exist())
+        )
+        try:
+            with TransactWrite(connection=self._connection) as write:
+                write.save(marker, condition=ClaimedOrderModel.pk.does_not_exist())
+                write.save(model, condition=ClaimModel.pk.does_not_exist())
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
+                raise Conflict("this order has already been claimed", code="claim_exists") from error
+            raise
 
     def claim(self, claim_id: str) -> Claim | None:
         try:
             return ClaimModel.get(f"CLAIM#{claim_id}", "ITEM", consistent_read=True).to_claim()
         except DoesNotExist:
             return None
+
+    def resolution(
+        self, claim_id: str, state: ClaimState, reason: str, *, by: str, at: datetime, bonus: int | None = None
+    ) -> Callable[[TransactWrite], None]:
+        """Closing the open claim as a ledger attachment: written with its credit, or neither (two agents
+        resolving one claim: the second's credit is refused with it)."""
+
+        def attach(write: TransactWrite) -> None:
+            write.update(
+                ClaimModel(f"CLAIM#{claim_id}", "ITEM"),
+                actions=_resolved(state, reason, by, at, bonus),
+                condition=ClaimModel.state == ClaimState.OPEN.value,
+            )
+
+        return attach
 
     def resolve(
         self,
@@ -180,13 +232,7 @@ class ClaimRepository:
         """Closes an open claim (and the orphan it was matched with); refused when already resolved."""
         try:
             ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
-                actions=[
-                    ClaimModel.state.set(state.value),
-                    ClaimModel.resolution_reason.set(reason),
-                    ClaimModel.resolved_by.set(by),
-                    ClaimModel.resolved_at.set(at),
-                    *([ClaimModel.bonus.set(bonus)] if bonus is not None else []),
-                ],
+                actions=_resolved(state, reason, by, at, bonus),
                 condition=ClaimModel.state == ClaimState.OPEN.value,
             )
         except UpdateError as error:

@@ -51,6 +51,19 @@ class Orphan:
     details: dict[str, str] = field(default_factory=dict)
 
 
+def order_transaction_id(network: str, order_id: str) -> str:
+    """The member's transaction for support's credit of an order: the conversion path reads it, and a
+    later postback or reconciliation of that order pays only the difference."""
+    return f"order:{network}:{order_id}"
+
+
+def check_order_id(order_id: str) -> str:
+    text = order_id.strip()
+    if not text:
+        raise InvalidInput("the order id is required", code="invalid_order_id")
+    return text
+
+
 def check_claimable(order_date: date, accrual_days: int, today: date) -> None:
     """A claim can be filed once the partner's accrual period has passed without the cashback."""
     if order_date > today:

@@ -10,9 +10,18 @@ from ulid import ULID
 
 from cashback.catalog.service import CatalogService
 from cashback.claims.repository import ClaimRepository
-from cashback.claims.rules import Claim, ClaimState, Orphan, Resolution, check_claimable
+from cashback.claims.rules import (
+    Claim,
+    ClaimState,
+    Orphan,
+    Resolution,
+    check_claimable,
+    check_order_id,
+    order_transaction_id,
+)
 from cashback.clicks.rules import Click
 from cashback.clicks.service import ClickService
+from cashback.ledger.calendar import MOSCOW
 from cashback.ledger.money import parse_amount
 from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Credit, Kind, Source
@@ -57,12 +66,13 @@ class ClaimService:
         partner = self._catalog.partner(partner_id)
         if partner is None:
             raise NotFound(f"there is no partner {partner_id}", code="partner_not_found")
-        check_claimable(order_date, partner.accrual_days, now.date())
+        # The member's calendar is Moscow's: a claim is due on its day there, not three hours later.
+        check_claimable(order_date, partner.accrual_days, now.astimezone(MOSCOW).date())
         claim = Claim(
             claim_id=str(ULID()),
             member_id=member_id,
             partner_id=partner_id,
-            order_id=order_id.strip(),
+            order_id=check_order_id(order_id),
             order_date=order_date,
             order_amount=parse_amount(order_amount),
             created_at=now,
@@ -105,28 +115,47 @@ class ClaimService:
         elif resolution is Resolution.CREDIT:
             if amount is None or amount <= 0:
                 raise InvalidInput("a credit by hand needs a positive amount", code="invalid_amount")
-            operation_id = f"claim:{claim_id}"
-            self._ledger.execute(
-                claim.member_id,
-                Credit(
-                    operation_id=operation_id,
-                    transaction_id=operation_id,
-                    reason=reason,
-                    at=now,
-                    actor=actor,
-                    kind=Kind.ADJUSTMENT,
-                    amount=amount,
-                    source=Source("claim", claim_id),
-                    details={"partner_id": claim.partner_id, "order_amount": str(claim.order_amount)},
-                ),
-            )
-            self._claims.resolve(claim_id, ClaimState.CREDITED, reason, by=actor, at=now, bonus=amount)
+            self._credit(claim, amount, reason, actor, now)
         else:
             bonus = self._match(claim, orphan_id, now)
             self._claims.resolve(
                 claim_id, ClaimState.MATCHED, reason, by=actor, at=now, bonus=bonus, matched_orphan=orphan_id
             )
         return self._require_claim(claim_id)
+
+    def _credit(self, claim: Claim, amount: int, reason: str, actor: str, now: datetime) -> None:
+        """Support's credit, linked to the order (a later postback or reconciliation of it pays only the
+        difference) and written with the claim's resolution: two agents resolving one claim credit once."""
+        partner = self._catalog.partner(claim.partner_id)
+        network = partner.network.value if partner else "unknown"
+        credit = Credit(
+            operation_id=f"claim:{claim.claim_id}",
+            transaction_id=order_transaction_id(network, claim.order_id),
+            reason=reason,
+            at=now,
+            actor=actor,
+            kind=Kind.ADJUSTMENT,
+            amount=amount,
+            source=Source("claim", claim.claim_id),
+            details={
+                "partner_id": claim.partner_id,
+                "order_id": claim.order_id,
+                "order_amount": str(claim.order_amount),
+            },
+        )
+        resolution = self._claims.resolution(
+            claim.claim_id, ClaimState.CREDITED, reason, by=actor, at=now, bonus=amount
+        )
+        already_resolved = Conflict(f"claim {claim.claim_id} is already resolved", code="claim_already_resolved")
+        try:
+            outcome = self._ledger.execute(claim.member_id, credit, [resolution])
+        except Conflict as error:
+            raise already_resolved from error
+        if not outcome.applied:
+            if self._require_claim(claim.claim_id).state is not ClaimState.OPEN:
+                raise already_resolved  # another agent credited it a moment ago
+            # The member's order was credited before, through another of their claims of it.
+            raise Conflict("this order has already been credited", code="order_already_credited")
 
     def _match(self, claim: Claim, orphan_id: str | None, now: datetime) -> int:
         """Gives the orphan's click to the claiming member at the partner's rate in force when the order was

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from cashback.claims.rules import Orphan
+from cashback.claims.rules import Orphan, order_transaction_id
 from cashback.clicks.rules import Click, member_named_by
 from cashback.ledger.money import format_amount
 from cashback.ledger.plans import ItemKey, Plan, Planned, Planner, RawItem, View
-from cashback.ledger.rules import Command, Converge, Kind, Source, Status
+from cashback.ledger.rules import Command, Converge, Kind, Source, Status, Transaction
 from cashback.platform.errors import NotFound
 from cashback.postbacks.conversions import (
     FIRST_PURCHASE_TXN,
@@ -147,8 +147,9 @@ class PostbackService:
             return self._plan(postback, report, member_id, known, conversion, view, signer, received_at)
 
         txn_id = transaction_id(postback)
+        claimed_txn = order_transaction_id(postback.network, postback.order_id)
         planned = self._ledger.operate(
-            member_id, [txn_id, FIRST_PURCHASE_TXN], [click_key, conversion_key, delivery_key], plan
+            member_id, [txn_id, FIRST_PURCHASE_TXN, claimed_txn], [click_key, conversion_key, delivery_key], plan
         )
         verdict: _Verdict = planned.result
         if verdict.orphan_reason is not None:
@@ -188,9 +189,12 @@ class PostbackService:
             return Plan(_Verdict(Outcome.UNCHANGED, current), records=[stale])
         bound = conversion or Conversion(postback.key, member_id, click.click_id, click.partner_id, report)
         offer = priced(postback, click)
-        state = purchase_state(report, offer.bonus, postback.order_id, postback.reason)
+        credited = credited_by_support(
+            view.transactions[order_transaction_id(postback.network, postback.order_id)], click
+        )
+        state = purchase_state(report, max(0, offer.bonus - credited), postback.order_id, postback.reason)
         operation_id = f"postback:{postback.key}:{report.fingerprint}"
-        move = _purchase_move(postback, click, state, offer, operation_id)
+        move = _purchase_move(postback, click, state, offer, operation_id, credited)
         commands: list[Command] = [move]
         bonus_status = first_purchase_status(
             self._first_purchase, postback.key, state, report, view.transactions[FIRST_PURCHASE_TXN]
@@ -222,7 +226,7 @@ class PostbackService:
 
 
 def _purchase_move(
-    postback: Postback, click: Click, state: PurchaseState, offer: Priced, operation_id: str
+    postback: Postback, click: Click, state: PurchaseState, offer: Priced, operation_id: str, credited: int
 ) -> Converge:
     details = {
         "partner_id": click.partner_id,
@@ -232,6 +236,7 @@ def _purchase_move(
         "click_id": click.click_id,
         **({"tariff": offer.tariff} if offer.tariff else {}),
         **({"commission": format_amount(postback.commission)} if postback.commission is not None else {}),
+        **({"credited_by_support": str(credited)} if credited else {}),
     }
     return Converge(
         operation_id=operation_id,
@@ -245,6 +250,13 @@ def _purchase_move(
         expected_at=expected_at(postback, click),
         details=details,
     )
+
+
+def credited_by_support(claimed: Transaction | None, click: Click) -> int:
+    """What support already credited by hand for this order of this partner: the purchase pays the rest."""
+    if claimed is None or claimed.status is not Status.ACCRUED or claimed.details.get("partner_id") != click.partner_id:
+        return 0
+    return max(0, claimed.amount)
 
 
 def _unusable(postback: Postback, click: Click, signer: str | None) -> str | None:
