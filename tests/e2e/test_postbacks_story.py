@@ -265,6 +265,32 @@ def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
     assert purchase["amount"] == 100  # 7 % of 5,000 is 350, but the network earned only 100 on it
 
 
+def test_a_later_postback_of_a_matched_orphan_reaches_the_purchase_support_created(
+    api: Any, member: dict[str, str], admin_token: str
+) -> None:
+    # Given a pending postback for a click nobody knows, matched by support to a member's claim
+    lost_click = f"lost-{uuid.uuid4().hex[:12]}"
+    action = uuid.uuid4().hex[:10]
+    admitad(api, lost_click, action, "pending", order_sum="5000.00")
+    claim_id = api.post(
+        "/members/me/claims", token=member["token"], json=claim("aliexpress", TODAY - timedelta(days=100))
+    ).json()["claim_id"]
+    matched = api.post(
+        f"/admin/claims/{claim_id}/resolve",
+        token=admin_token,
+        json={"action": "match", "orphan_id": f"admitad:{action}", "reason": "Matched with the partner's postback"},
+    )
+    assert matched.status == 200, matched.text
+
+    # When the network approves the order later, naming the same unknown click
+    approved = admitad(api, lost_click, action, "approved", order_sum="5000.00")
+
+    # Then the approval reaches the member's purchase: accrued, not pending forever
+    assert (approved.json()["outcome"], approved.json()["status"]) == ("applied", "accrued")
+    purchase = next(t for t in transactions(api, member["token"]) if t["kind"] == "purchase")
+    assert (purchase["status"], purchase["amount"]) == ("accrued", 350)
+
+
 def claim(partner_id: str, order_date: date) -> dict[str, str]:
     return {
         "partner_id": partner_id,

@@ -220,3 +220,33 @@ def test_the_stores_late_postback_pays_only_what_support_did_not_credit(
     assert (purchase.amount, purchase.details["credited_by_support"]) == (199, "150")
     _, balance = invoke("ledger", sample_event("ledger-balance"))
     assert balance["available"] == 150 + 199 + 200  # and the first-purchase bonus of the order
+
+
+def test_a_postback_kept_for_its_currency_is_never_matched_as_roubles(container: Container) -> None:
+    # Given a postback of 100,000 tenge kept for support because of its currency
+    container.claim_repository.keep(
+        Orphan(
+            orphan_id="admitad:88",
+            network="admitad",
+            reason="currency KZT is not RUB",
+            raw={"action_id": "88"},
+            received_at=datetime.now(UTC),
+            details={
+                "click_id": "c-88",
+                "order_id": "LM-1",
+                "order_amount": "100000.00",
+                "currency": "KZT",
+                "status": "approved",
+                "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        )
+    )
+    _, filed = file_claim()
+
+    # When support tries to match a claim with it
+    status, error = resolve(filed["claim_id"], {"action": "match", "orphan_id": "admitad:88", "reason": "same order"})
+
+    # Then it is refused: tenge are not roubles, and nothing is credited
+    assert (status, error["error"]["code"]) == (422, "foreign_currency")
+    _, balance = invoke("ledger", sample_event("ledger-balance"))
+    assert balance["available"] == 0

@@ -172,6 +172,12 @@ class ClaimService:
             raise Conflict(
                 f"postback {orphan_id} was {orphan.reason}: it cannot be matched", code="orphan_not_matchable"
             )
+        if orphan.details.get("currency", "RUB") != "RUB":
+            # Its amount is not roubles; read as roubles it would pay many times what was earned.
+            raise InvalidInput(
+                f"postback {orphan_id} is in {orphan.details['currency']}: it cannot be matched as roubles",
+                code="foreign_currency",
+            )
         partner = self._catalog.partner(claim.partner_id)
         if partner is None:
             raise NotFound(f"there is no partner {claim.partner_id}", code="partner_not_found")
