@@ -17,6 +17,7 @@ import pytest
 from cashback.postbacks.networks.direct import sign
 from local.seed_catalog import seed_catalog
 from local.wiring import local_container
+from tests.builders import a_recorded_click
 
 ADMITAD_TOKEN = "local-admitad-secret"  # API.md's development credentials
 DIRECT_SECRET = "local-direct-secret"  # every direct partner's, unless one of its own is configured
@@ -202,8 +203,13 @@ def test_a_tariff_payment_earns_half_back(api: Any, member: dict[str, str]) -> N
     assert (txn["kind"], txn["status"], txn["amount"], txn["rate"]) == ("purchase", "accrued", 300, "50")
 
 
-def test_support_credits_a_claim_for_an_untracked_order(api: Any, member: dict[str, str], admin_token: str) -> None:
-    # When a member files claims for an order of today and one of 100 days ago
+def test_support_credits_a_claim_for_an_untracked_order(
+    api: Any, member: dict[str, str], admin_token: str, container: Any
+) -> None:
+    # Given a member who went to Lamoda through the programme 101 days ago, and again today
+    visited(container, api, member, "lamoda", days_ago=101)
+    click_on(api, member["token"], "lamoda")
+    # When they file claims for an order of today and one of 100 days ago
     too_early = api.post("/members/me/claims", token=member["token"], json=claim("lamoda", TODAY))
     filed = api.post("/members/me/claims", token=member["token"], json=claim("lamoda", TODAY - timedelta(days=100)))
 
@@ -236,7 +242,7 @@ def test_support_credits_a_claim_for_an_untracked_order(api: Any, member: dict[s
 
 
 def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
-    api: Any, member: dict[str, str], admin_token: str
+    api: Any, member: dict[str, str], admin_token: str, container: Any
 ) -> None:
     # Given an approved postback for a click nobody knows, kept for support
     lost_click = f"lost-{uuid.uuid4().hex[:12]}"
@@ -248,7 +254,8 @@ def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
     ]
     assert f"admitad:{action}" in [o["id"] for o in orphans]
 
-    # When a member files a claim for that order, and support matches it with the postback
+    # When a member who went to AliExpress files a claim for that order, and support matches it with the postback
+    visited(container, api, member, "aliexpress", days_ago=101)
     claim_id = api.post(
         "/members/me/claims", token=member["token"], json=claim("aliexpress", TODAY - timedelta(days=100))
     ).json()["claim_id"]
@@ -266,12 +273,13 @@ def test_support_matches_a_claim_with_a_kept_postback_which_then_accrues(
 
 
 def test_a_later_postback_of_a_matched_orphan_reaches_the_purchase_support_created(
-    api: Any, member: dict[str, str], admin_token: str
+    api: Any, member: dict[str, str], admin_token: str, container: Any
 ) -> None:
     # Given a pending postback for a click nobody knows, matched by support to a member's claim
     lost_click = f"lost-{uuid.uuid4().hex[:12]}"
     action = uuid.uuid4().hex[:10]
     admitad(api, lost_click, action, "pending", order_sum="5000.00")
+    visited(container, api, member, "aliexpress", days_ago=101)
     claim_id = api.post(
         "/members/me/claims", token=member["token"], json=claim("aliexpress", TODAY - timedelta(days=100))
     ).json()["claim_id"]
@@ -289,6 +297,13 @@ def test_a_later_postback_of_a_matched_orphan_reaches_the_purchase_support_creat
     assert (approved.json()["outcome"], approved.json()["status"]) == ("applied", "accrued")
     purchase = next(t for t in transactions(api, member["token"]) if t["kind"] == "purchase")
     assert (purchase["status"], purchase["amount"]) == ("accrued", 350)
+
+
+def visited(container: Any, api: Any, member: dict[str, str], partner_id: str, days_ago: int) -> None:
+    """The member went to the store through the programme `days_ago` days ago (a claim needs such a click)."""
+    member_id = api.get("/members/me", token=member["token"]).json()["member_id"]
+    clicked_at = datetime.now(UTC) - timedelta(days=days_ago)
+    a_recorded_click(container, member_id=member_id, partner_id=partner_id, clicked_at=clicked_at)
 
 
 def claim(partner_id: str, order_date: date) -> dict[str, str]:

@@ -14,7 +14,7 @@ from cashback.claims.service import ClaimService
 from cashback.ledger.repository import Ledger
 from cashback.ledger.rules import Balances
 from cashback.platform.errors import Conflict
-from tests.builders import a_member
+from tests.builders import a_member, a_recorded_click
 from tests.unit.catalog.support import partner
 
 
@@ -25,6 +25,9 @@ def test_two_agents_crediting_one_claim_at_once_credit_it_once(
     member = a_member(container, member_id=new_member_id()).member_id
     container.catalog.put_partner(partner("lamoda", name="Lamoda", accrual_days=30), actor="test")
     order_date = (datetime.now(UTC) - timedelta(days=60)).date()
+    a_recorded_click(
+        container, member_id=member, partner_id="lamoda", clicked_at=datetime.now(UTC) - timedelta(days=61)
+    )
     claim = container.claims.file_claim(member, "lamoda", "LM-9", order_date, "4990.00")
 
     # When agent B credits 300 between agent A's read and A's write of a credit of 150

@@ -4,7 +4,7 @@ bad input gets."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -16,12 +16,16 @@ from tests.fixtures.handlers import REPO, LambdaContext, handler_module, invoke,
 from tests.unit.catalog.support import partner
 
 OLD_ORDER = (datetime.now(UTC) - timedelta(days=60)).date().isoformat()
+MEMBER = "6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10"  # the member of the sample events
 
 
 @pytest.fixture(autouse=True)
 def enrolled_member_and_partner(moto_tables: dict[str, str], container: Container) -> None:
+    """The sample events' member, who went to Lamoda through the programme the day before OLD_ORDER."""
     invoke("members", sample_event("members-enrol"))
     container.catalog.put_partner(partner("lamoda", name="Lamoda", accrual_days=30), actor="test")
+    visited_at = datetime.combine(date.fromisoformat(OLD_ORDER), time(12), UTC) - timedelta(days=1)
+    a_recorded_click(container, member_id=MEMBER, partner_id="lamoda", accrual_days=30, clicked_at=visited_at)
 
 
 def file_claim(**changes: Any) -> tuple[int, Any]:
@@ -175,9 +179,6 @@ def test_a_postback_that_named_another_partners_click_can_never_be_matched(conta
     assert balance["available"] == 0
 
 
-MEMBER = "6f1c2b4e-8d3a-4f7e-9c21-5b0a7e3d9f10"  # the member of the sample events
-
-
 def test_an_order_is_claimed_once_and_a_blank_order_id_is_no_order() -> None:
     # Given a member's claim for Lamoda's order LM-1
     assert file_claim()[0] == 201
@@ -250,3 +251,25 @@ def test_a_postback_kept_for_its_currency_is_never_matched_as_roubles(container:
     assert (status, error["error"]["code"]) == (422, "foreign_currency")
     _, balance = invoke("ledger", sample_event("ledger-balance"))
     assert balance["available"] == 0
+
+
+def test_a_claim_needs_a_visit_to_the_store_before_the_order(container: Container) -> None:
+    # Given a member who never went to Ozon through the programme
+    container.catalog.put_partner(partner("ozon", name="Ozon", accrual_days=30), actor="test")
+
+    # When they claim an Ozon order
+    status, error = file_claim(partner_id="ozon")
+
+    # Then it is refused: nothing the programme tracked led to that order
+    assert (status, error["error"]["code"]) == (422, "no_click_before_order")
+
+
+def test_a_claim_is_due_by_the_accrual_period_frozen_on_the_click(container: Container) -> None:
+    # Given Lamoda now confirms within 90 days, though the member's click (30 days) was made before that
+    container.catalog.put_partner(partner("lamoda", name="Lamoda", accrual_days=90), actor="test")
+
+    # When the member claims the order 60 days after it
+    status, filed = file_claim()
+
+    # Then the claim is filed: the 30 days frozen on the click have passed
+    assert (status, filed["state"]) == (201, "open")

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 
+from cashback.clicks.rules import ClickSeen
 from cashback.platform.errors import InvalidInput
 
 
@@ -62,6 +63,28 @@ def check_order_id(order_id: str) -> str:
     if not text:
         raise InvalidInput("the order id is required", code="invalid_order_id")
     return text
+
+
+# The longest accrual period a partner may have (PRODUCT.md): no click further back can explain an order.
+CLICK_LOOKBACK = timedelta(days=90)
+
+
+def order_window(order_date: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The times a click that led to an order placed on `order_date` (the member's day) may have."""
+    end = datetime.combine(order_date + timedelta(days=1), time(0), zone)
+    return end - timedelta(days=1) - CLICK_LOOKBACK, end
+
+
+def click_before(order_date: date, partner_id: str, clicks: list[ClickSeen], zone: tzinfo) -> ClickSeen:
+    """The member's latest click to the partner before the order's day was over: the claim's click, whose
+    frozen accrual period says when the claim is due."""
+    since, until = order_window(order_date, zone)
+    candidates = [c for c in clicks if c.partner_id == partner_id and since <= c.clicked_at < until]
+    if not candidates:
+        raise InvalidInput(
+            "there is no visit to this store through the programme before that order", code="no_click_before_order"
+        )
+    return max(candidates, key=lambda c: c.clicked_at)
 
 
 def check_claimable(order_date: date, accrual_days: int, today: date) -> None:

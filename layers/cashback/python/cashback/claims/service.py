@@ -17,7 +17,9 @@ from cashback.claims.rules import (
     Resolution,
     check_claimable,
     check_order_id,
+    click_before,
     order_transaction_id,
+    order_window,
 )
 from cashback.clicks.rules import Click
 from cashback.clicks.service import ClickService
@@ -62,19 +64,27 @@ class ClaimService:
         now: datetime | None = None,
     ) -> Claim:
         now = now or datetime.now(UTC)
+        order_id = check_order_id(order_id)
+        amount = parse_amount(order_amount)
         self._members.me(member_id)
         partner = self._catalog.partner(partner_id)
         if partner is None:
             raise NotFound(f"there is no partner {partner_id}", code="partner_not_found")
         # The member's calendar is Moscow's: a claim is due on its day there, not three hours later.
-        check_claimable(order_date, partner.accrual_days, now.astimezone(MOSCOW).date())
+        today = now.astimezone(MOSCOW).date()
+        if order_date > today:
+            raise InvalidInput("the order date is in the future", code="invalid_order_date")
+        since, until = order_window(order_date, MOSCOW)
+        click = click_before(order_date, partner_id, self._clicks.member_clicks(member_id, since, until), MOSCOW)
+        # Due after the accrual period frozen on the member's click, not the partner's current one.
+        check_claimable(order_date, click.accrual_days, today)
         claim = Claim(
             claim_id=str(ULID()),
             member_id=member_id,
             partner_id=partner_id,
-            order_id=check_order_id(order_id),
+            order_id=order_id,
             order_date=order_date,
-            order_amount=parse_amount(order_amount),
+            order_amount=amount,
             created_at=now,
         )
         self._claims.file(claim)

@@ -6,11 +6,11 @@ pynamodb: one PutItem per click with nothing else on the way, short timeouts, an
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cashback.clicks.rules import FULL_COMMISSION_SHARE, MAX_USER_AGENT, Click
+from cashback.clicks.rules import FULL_COMMISSION_SHARE, MAX_USER_AGENT, Click, ClickSeen
 from cashback.ledger.plans import ItemKey
 from cashback.platform.errors import Conflict
 
@@ -82,6 +82,39 @@ class ClickRepository:
         )
         item = response.get("Item")
         return None if item is None else click_from_item(item)
+
+    def member_clicks(self, member_id: str, since: datetime, until: datetime) -> list[ClickSeen]:
+        """The member's clicks between two times, oldest first (index `by_member`; a claim's look-back)."""
+        client = self._client()
+        seen: list[ClickSeen] = []
+        start: dict[str, Any] | None = None
+        while True:
+            request: dict[str, Any] = {
+                "TableName": self._table_name,
+                "IndexName": "by_member",
+                "KeyConditionExpression": "member_id = :m AND clicked_at BETWEEN :since AND :until",
+                "ExpressionAttributeValues": {
+                    ":m": {"S": member_id},
+                    # Clicks are stored at UTC offsets, so their times sort as text.
+                    ":since": {"S": since.astimezone(UTC).isoformat()},
+                    ":until": {"S": until.astimezone(UTC).isoformat()},
+                },
+            }
+            if start:
+                request["ExclusiveStartKey"] = start
+            response = client.query(**request)
+            seen += [
+                ClickSeen(
+                    click_id=item["click_id"]["S"],
+                    partner_id=item["partner_id"]["S"],
+                    accrual_days=int(item["accrual_days"]["N"]),
+                    clicked_at=datetime.fromisoformat(item["clicked_at"]["S"]),
+                )
+                for item in response.get("Items", [])
+            ]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return seen
 
     def key(self, click_id: str) -> ItemKey:
         return ItemKey(self._table_name, partition(click_id), CLICK_SK)

@@ -110,6 +110,16 @@ def member_named_by(click_id: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class ClickSeen:
+    """What a claim needs of a member's click: where they went, when, and the accrual period frozen then."""
+
+    click_id: str
+    partner_id: str
+    accrual_days: int
+    clicked_at: datetime
+
+
+@dataclass(frozen=True)
 class Click:
     """A member's click on a partner, with the terms in force at that moment (invariant 7): the rate (a
     promotion included), the goods rates a reported tariff selects, and the share of the commission."""

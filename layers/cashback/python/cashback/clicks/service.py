@@ -17,7 +17,7 @@ from ulid import ULID
 
 from cashback.catalog.rules import Partner, PartnerNotFound, is_partner_id
 from cashback.clicks.repository import ClickRepository, click_from_item
-from cashback.clicks.rules import MAX_USER_AGENT, Click, LinkRefused, new_click_id, verify_link
+from cashback.clicks.rules import MAX_USER_AGENT, Click, ClickSeen, LinkRefused, new_click_id, verify_link
 from cashback.ledger.plans import ItemKey, RawItem
 
 # Partners looked up by this container, found or not; cleared whole when it grows past this.
@@ -110,6 +110,9 @@ class ClickService:
     def find_click(self, click_id: str) -> Click | None:
         """The click a postback names, with the rate frozen when the member clicked; None if it is unknown."""
         return self._clicks.find(click_id)
+
+    def member_clicks(self, member_id: str, since: datetime, until: datetime) -> list[ClickSeen]:
+        return self._clicks.member_clicks(member_id, since, until)
 
     def click_key(self, click_id: str) -> ItemKey:
         """Where the click is, for a postback that reads it together with the member's account."""
