@@ -162,7 +162,7 @@ class FakeAdmitad:
             "tariff_id": None if tariff is None else _text(action, "tariff_id"),
             "comment": _text(action, "comment", ""),
             "action_type": "sale",
-            "action": "Оплаченный заказ",
+            "action": "Paid order",
             "processed": 0,
             "paid": 0,
             "positions": [],

@@ -311,3 +311,27 @@ def test_the_secret_gives_the_client_id_and_secret() -> None:
     text = json.dumps({"client_id": "id-1", "client_secret": "secret-1"})
 
     assert credentials_from_json(text) == ("id-1", "secret-1")
+
+
+def test_the_deployed_wiring_reads_the_client_from_secrets_manager(fake_admitad: FakeAdmitad) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from cashback.bootstrap import Container
+    from cashback.platform.config import Settings
+
+    fake_admitad.add_action(action("7001", DAY))
+    with mock_aws():
+        credentials = json.dumps({"client_id": fake_admitad.client_id, "client_secret": fake_admitad.client_secret})
+        arn = boto3.client("secretsmanager").create_secret(Name="cashback/admitad-api", SecretString=credentials)["ARN"]
+        settings = Settings.from_environment({"ADMITAD_API_URL": fake_admitad.url, "ADMITAD_API_SECRET_ARN": arn})
+
+        page = Container(settings).admitad_api.actions_updated(DAY, DAY + timedelta(days=1))
+
+    assert [a.action_id for a in page.actions] == ["7001"]
+
+
+def test_the_real_admitad_api_is_the_default() -> None:
+    from cashback.platform.config import Settings
+
+    assert Settings.from_environment({}).admitad_api_url == "https://api.admitad.com/"
