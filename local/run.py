@@ -1,4 +1,5 @@
-"""`python -m local.run`: the whole platform on this machine, DynamoDB Local, moto and the local gateway.
+"""`python -m local.run`: the whole platform on this machine, DynamoDB Local, moto, a fake of Admitad's API
+(local/fake_admitad.py, on a free port) and the local gateway.
 
 Data is kept under `.data/dynamodb` so that a restart keeps it (`--in-memory` for a throwaway run); what
 moto was sent (SMS, email, events) lives only as long as the run. The tables' streams are delivered to
@@ -19,6 +20,7 @@ from types import FrameType
 
 from local import stack_state, tokens
 from local.dynamodb import DynamoDBLocal, DynamoDBLocalError, ensure_installed
+from local.fake_admitad import FakeAdmitad
 from local.gateway.server import LocalGateway
 from local.moto_server import MotoServer
 from local.template import REPO, create_tables, email_addresses, load_template, table_names, table_variables
@@ -79,6 +81,7 @@ Cashback platform running on {url}
   OpenAPI        {url}/openapi.json
   Outbox         {url}/_local/outbox
   Token keys     {url}/_local/jwks.json
+  Admitad (fake) {url}/_local/admitad/actions (POST an action), {url}/_local/admitad/lost-orders
 
 Try it:
   TOKEN=$(curl -s {url}/_local/token --json '{{"phone": "+79161234567"}}' | jq -r .token)
@@ -89,7 +92,7 @@ Try it:
        --json '{{"member_id": "'$MEMBER'", "amount": 100, "reason": "Welcome gift"}}'
   curl -s {url}/members/me/transactions -H "Authorization: Bearer $TOKEN"
 
-Ctrl-C stops the gateway, moto and DynamoDB Local.
+Ctrl-C stops the gateway, moto, the fake Admitad API and DynamoDB Local.
 """
 
 
@@ -119,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     gateway: LocalGateway | None = None
     aws: MotoServer | None = None
+    admitad: FakeAdmitad | None = None
     try:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = database.endpoint
         template = load_template()
@@ -126,8 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         create_tables(template, names, database.endpoint)
         aws = MotoServer(host=HOST, senders=email_addresses(template, names)).start()
         os.environ.update(aws.environment)  # SNS, SES, EventBridge: moto's, never a real account's
+        admitad = FakeAdmitad(host=HOST).start()
+        os.environ.update(admitad.environment)  # Admitad's API: the fake's, with its development client
         positions = None if args.in_memory else args.data_dir / "stream-positions.json"
-        gateway = LocalGateway(template, names, port=args.port, host=HOST, aws=aws, stream_positions=positions)
+        gateway = LocalGateway(
+            template, names, port=args.port, host=HOST, aws=aws, stream_positions=positions, admitad=admitad
+        )
         gateway.functions.apply_environment()  # the seed writes through the same stores as the handlers
         _seed()
         try:
@@ -146,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         stack_state.remove(os.getpid())
         if gateway is not None:
             gateway.stop()
+        if admitad is not None:
+            admitad.stop()
         if aws is not None:
             aws.stop()
         database.stop()

@@ -15,6 +15,8 @@ from cashback.platform.config import MissingSetting
 from cashback.platform.secrets import Secret
 
 DEVELOPMENT_POSTBACK_SECRETS = {"admitad": ["local-admitad-secret"], "direct": ["local-direct-secret"]}
+# What the local fake of Admitad's API (local/fake_admitad.py) accepts as OAuth client credentials.
+DEVELOPMENT_ADMITAD_API_CLIENT = {"client_id": "local-admitad-client", "client_secret": "local-admitad-client-secret"}
 # Store links are short-lived: a secret per process is enough, links minted before a restart just expire.
 _LINK_SIGNING_SECRET = secrets.token_urlsafe(32)
 
@@ -33,6 +35,7 @@ VARIABLES = {
     Secret.POSTBACK_CREDENTIALS: "POSTBACK_SECRETS",
     Secret.CERTIFICATE_CODE: "CERTIFICATE_CODE_SECRET",
     Secret.EMAIL_CODE: "EMAIL_CODE_SECRET",
+    Secret.ADMITAD_API: "ADMITAD_API_SECRET",
 }
 
 
@@ -55,4 +58,5 @@ def local_secrets() -> dict[str, str]:
     return {
         "LINK_SIGNING_SECRET": _LINK_SIGNING_SECRET,
         "POSTBACK_SECRETS": json.dumps(DEVELOPMENT_POSTBACK_SECRETS),
+        "ADMITAD_API_SECRET": json.dumps(DEVELOPMENT_ADMITAD_API_CLIENT),
     }

@@ -44,4 +44,5 @@ pytest_plugins = [
     "tests.fixtures.wiring",
     "tests.fixtures.iam",
     "tests.fixtures.notifications",
+    "tests.fixtures.admitad",
 ]

@@ -6,7 +6,8 @@ import json
 import re
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from local import tokens
@@ -14,6 +15,9 @@ from local.gateway.eventbridge import custom_event, pattern_matches, scheduled_e
 from local.gateway.function_host import FunctionHost
 from local.gateway.http_api import NOT_FOUND, IncomingRequest, Response, api_error, json_response
 from local.template import EventRule
+
+if TYPE_CHECKING:
+    from local.fake_admitad import FakeAdmitad
 
 SWAGGER_UI_VERSION = "5.17.14"
 SWAGGER_PAGE = f"""<!doctype html>
@@ -45,12 +49,20 @@ def _json_object(body: bytes) -> tuple[dict[str, Any] | None, Response | None]:
 
 
 class LocalRoutes:
-    """`/_local/...`: tokens, the outbox, events and schedules on request, and the Swagger UI."""
+    """`/_local/...`: tokens, the outbox, events and schedules on request, the fake Admitad API's actions and
+    lost orders, and the Swagger UI."""
 
-    def __init__(self, host: FunctionHost, rules: Sequence[EventRule], drain: Callable[[], object] = lambda: 0) -> None:
+    def __init__(
+        self,
+        host: FunctionHost,
+        rules: Sequence[EventRule],
+        drain: Callable[[], object] = lambda: 0,
+        admitad: FakeAdmitad | None = None,
+    ) -> None:
         self._host = host
         self._rules = rules
         self._drain = drain  # delivers what the streams hold, so that the outbox shows what has left
+        self._admitad = admitad
 
     def handle(self, request: IncomingRequest, query: dict[str, str]) -> Response:
         path, method = request.raw_path, request.method
@@ -65,6 +77,10 @@ class LocalRoutes:
         schedule = re.fullmatch(r"/_local/schedules/([^/]+)", path)
         if schedule and method == "POST":
             return self.schedule(unquote(schedule.group(1)))
+        if path == "/_local/admitad/actions" and method == "POST":
+            return self.admitad_action(request.body)
+        if path == "/_local/admitad/lost-orders" and method == "GET":
+            return self.admitad_lost_orders()
         if path == "/_local/swagger" and method == "GET":
             return Response(200, SWAGGER_PAGE.encode(), [("Content-Type", "text/html; charset=utf-8")])
         return NOT_FOUND
@@ -131,6 +147,32 @@ class LocalRoutes:
                 failed = True
                 results.append({"error": {"code": "handler_failed", "message": f"{type(error).__name__}: {error}"}})
         return json_response(500 if failed else 200, {"delivered": delivered, "results": results})
+
+    def _no_admitad(self) -> Response:
+        return api_error(404, "admitad_fake_not_running", "this gateway was started without the fake Admitad API")
+
+    def admitad_action(self, body: bytes) -> Response:
+        if self._admitad is None:
+            return self._no_admitad()
+        from local.fake_admitad import InvalidAction
+
+        try:
+            # Amounts as Decimal, whether the caller wrote them as strings or as JSON numbers.
+            action = json.loads(body or b"{}", parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return api_error(400, "invalid_json", "the body is not valid JSON")
+        if not isinstance(action, dict):
+            return api_error(400, "invalid_json", "the body must be a JSON object")
+        try:
+            reported = self._admitad.add_action(action)
+        except InvalidAction as error:
+            return api_error(422, "invalid_action", str(error))
+        return json_response(200, reported)
+
+    def admitad_lost_orders(self) -> Response:
+        if self._admitad is None:
+            return self._no_admitad()
+        return json_response(200, {"items": self._admitad.lost_orders()})
 
     def schedule(self, function_id: str) -> Response:
         rule = next((r for r in self._rules if r.is_schedule and r.function_logical_id == function_id), None)

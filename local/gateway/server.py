@@ -36,6 +36,7 @@ from local.template import REPO, Route, event_rules
 from local.template import http_routes as template_routes
 
 if TYPE_CHECKING:
+    from local.fake_admitad import FakeAdmitad
     from local.moto_server import MotoServer
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -131,9 +132,11 @@ class LocalGateway:
         handlers: Mapping[str, LambdaHandler] | None = None,
         aws: MotoServer | None = None,
         stream_positions: Path | None = None,
+        admitad: FakeAdmitad | None = None,
     ) -> None:
         """`aws` is the moto that stands in for the AWS services the functions call besides DynamoDB, and
-        `stream_positions` a file that keeps the stream mappings' positions across restarts.
+        `stream_positions` a file that keeps the stream mappings' positions across restarts, and `admitad`
+        the fake Admitad API that `/_local/admitad/...` sets and reads.
 
         For tests: `extra_routes` adds routes served by the given callables, and `handlers` serves
         functions of the template by callables instead of their code (events, schedules and streams
@@ -151,7 +154,7 @@ class LocalGateway:
             positions_file=stream_positions,
             before_drain=aws.prepare if aws is not None else None,
         )
-        self.local_routes = LocalRoutes(self.functions, event_rules(template), drain=self.drain)
+        self.local_routes = LocalRoutes(self.functions, event_rules(template), drain=self.drain, admitad=admitad)
         self.authorizers = Authorizers(template)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler
     from cashback.ledger.repository import Ledger
     from cashback.ledger.service import LedgerService
     from cashback.members.service import MemberService
+    from cashback.networks.admitad_api import AdmitadApi
     from cashback.notifications.service import NotificationService
     from cashback.outbox.relay import EventPublisher
     from cashback.outbox.repository import OutboxRepository
@@ -272,6 +273,18 @@ class Container:
                 cache(lambda: boto3.client("sesv2", region_name=region)), self.settings.email_sender_address
             ),
             codes=codes,
+        )
+
+    # --- partner networks' APIs ---------------------------------------------------------------------
+
+    @cached_property
+    def admitad_api(self) -> AdmitadApi:
+        """Admitad's statistics and lost orders; its client credentials are read on the first request."""
+        from cashback.networks.admitad_api import AdmitadApi, credentials_from_json
+
+        return AdmitadApi(
+            self.settings.admitad_api_url,
+            credentials=lambda: credentials_from_json(self.secrets.value(Secret.ADMITAD_API)),
         )
 
 

@@ -56,6 +56,10 @@ class Settings:
     postback_secrets_arn: str = _variable("POSTBACK_SECRETS_ARN")
     certificate_code_secret_arn: str = _variable("CERTIFICATE_CODE_SECRET_ARN")
     email_code_secret_arn: str = _variable("EMAIL_CODE_SECRET_ARN")
+    # Admitad's publisher API (statistics, lost orders): its base URL, and its OAuth client credentials,
+    # JSON {"client_id", "client_secret"}.
+    admitad_api_url: str = _variable("ADMITAD_API_URL", "https://api.admitad.com/")
+    admitad_api_secret_arn: str = _variable("ADMITAD_API_SECRET_ARN")
     # Messages: the SES identity emails come from, and the sender id SMS show where the country allows one.
     email_sender_address: str = _variable("EMAIL_SENDER_ADDRESS")
     sms_sender_id: str = _variable("SMS_SENDER_ID")

@@ -17,6 +17,7 @@ class Secret(StrEnum):
     POSTBACK_CREDENTIALS = "postback_credentials"  # JSON {"<network>[:<partner>]": ["<secret>", ...]}
     CERTIFICATE_CODE = "certificate_code"  # derives and looks up certificate codes
     EMAIL_CODE = "email_code"  # derives email confirmation codes (members, notifications)
+    ADMITAD_API = "admitad_api"  # JSON {"client_id", "client_secret"}: Admitad's API, OAuth client credentials
 
 
 class Secrets(Protocol):
@@ -32,6 +33,7 @@ class SecretsManagerSecrets:
             Secret.POSTBACK_CREDENTIALS: settings.postback_secrets_arn,
             Secret.CERTIFICATE_CODE: settings.certificate_code_secret_arn,
             Secret.EMAIL_CODE: settings.email_code_secret_arn,
+            Secret.ADMITAD_API: settings.admitad_api_secret_arn,
         }
 
     def value(self, secret: Secret) -> str:
