@@ -1,0 +1,1 @@
+"""Partner networks as sources of truth: the daily reconciliation with their statistics."""
