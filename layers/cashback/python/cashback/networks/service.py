@@ -84,9 +84,9 @@ class ReconciliationService:
         run = self.report(run_id)
         if run.state is RunState.COMPLETED:
             return run
-        statistics = self._statistics(run.network)
         while True:
             try:
+                statistics = self._statistics(run.network)
                 page = statistics.actions_updated(run.since, run.until, offset=run.offset, limit=self._page_size)
                 tally = self._apply_all(run.network, page.actions, now)
             except Exception as error:
