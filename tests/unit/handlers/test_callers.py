@@ -19,6 +19,8 @@ ADMIN_ROUTES = [
     ("claims", "claims-resolve"),
     ("settlement_start", "settlement-start"),
     ("settlement_start", "settlement-report"),
+    ("reconciliation", "reconciliation-start"),
+    ("reconciliation", "reconciliation-report"),
 ]
 MEMBER_ROUTES = [
     ("members", "members-me"),

@@ -63,6 +63,8 @@ CONTRACT_AUTH = {
     "POST /admin/claims/{claim_id}/resolve": "iam",
     "POST /admin/settlements": "iam",
     "GET /admin/settlements/{month}": "iam",
+    "POST /admin/reconciliations": "iam",
+    "GET /admin/reconciliations/{run_id}": "iam",
     "GET /openapi.json": "none",
 }
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler
     from cashback.ledger.repository import Ledger
     from cashback.ledger.service import LedgerService
     from cashback.members.service import MemberService
+    from cashback.networks.actions import ActionStatistics
     from cashback.networks.admitad_api import AdmitadApi
+    from cashback.networks.service import ReconciliationService
     from cashback.notifications.service import NotificationService
     from cashback.outbox.relay import EventPublisher
     from cashback.outbox.repository import OutboxRepository
@@ -48,12 +50,15 @@ class Container:
         member_tokens: MemberTokenVerifier | None = None,
         settlement_queue: SettlementQueue | None = None,
         publisher: EventPublisher | None = None,
+        action_statistics: Callable[[str], ActionStatistics] | None = None,
     ) -> None:
         self.settings = settings
         self.secrets: Secrets = secrets or SecretsManagerSecrets(settings)
         self._member_tokens = member_tokens
         self._settlement_queue = settlement_queue
         self._publisher = publisher
+        # A network's statistics of actions, by network name (the reconciliation's source of truth).
+        self.action_statistics = action_statistics
 
     @classmethod
     def from_environment(cls) -> Container:
@@ -286,6 +291,26 @@ class Container:
             self.settings.admitad_api_url,
             credentials=lambda: credentials_from_json(self.secrets.value(Secret.ADMITAD_API)),
         )
+
+    @cached_property
+    def reconciliation(self) -> ReconciliationService:
+        from cashback.networks.repository import ReconciliationRepository
+        from cashback.networks.service import ReconciliationService
+
+        return ReconciliationService(
+            ReconciliationRepository(self.settings.table("RECONCILIATIONS_TABLE")),
+            statistics=self._statistics_of,
+            conversions=self.postbacks,
+        )
+
+    def _statistics_of(self, network: str) -> ActionStatistics:
+        # Looked up when a run first pages, so that a report or a start needs no client. Tests may give
+        # their own source; otherwise the network's API client.
+        if self.action_statistics is not None:
+            return self.action_statistics(network)
+        if network == "admitad":
+            return self.admitad_api
+        raise MissingSetting(f"no statistics source is configured for the network {network!r}")
 
 
 class _QueueOnFirstSend:

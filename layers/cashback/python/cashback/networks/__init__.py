@@ -1,1 +1,2 @@
-"""Partner networks' own APIs, as the platform reads them: statistics of actions and lost-order claims."""
+"""Partner networks as sources of truth: their APIs (statistics of actions, lost orders) and the daily
+reconciliation with their statistics."""

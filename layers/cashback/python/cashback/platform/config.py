@@ -49,6 +49,7 @@ class Settings:
     claims_table: str = _variable("CLAIMS_TABLE")
     catalog_table: str = _variable("CATALOG_TABLE")
     clicks_table: str = _variable("CLICKS_TABLE")
+    reconciliations_table: str = _variable("RECONCILIATIONS_TABLE")
     settlement_queue_url: str = _variable("SETTLEMENT_QUEUE_URL")
     event_bus_name: str = _variable("EVENT_BUS_NAME", "default")
     # Secrets Manager secrets; the local stack and the tests hand the composition root their own values.

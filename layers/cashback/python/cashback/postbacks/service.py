@@ -48,6 +48,7 @@ class Receipt:
     outcome: Outcome
     conversion: str
     status: str | None = None
+    kept_because: str | None = None  # why it was kept for support (the orphan's reason)
 
 
 class Clicks(Protocol):
@@ -222,7 +223,7 @@ class PostbackService:
         self, postback: Postback, reason: str, received_at: datetime, signer: str | None, click: Click | None
     ) -> Receipt:
         self._orphans.keep(_orphan(postback, reason, received_at, signer, click))
-        return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key)
+        return Receipt(Outcome.KEPT_FOR_SUPPORT, postback.key, kept_because=reason)
 
 
 def _purchase_move(
