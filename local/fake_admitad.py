@@ -29,10 +29,10 @@ from decimal import Decimal, InvalidOperation
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local.background_server import BackgroundServer
 from local.secrets import DEVELOPMENT_ADMITAD_API_CLIENT
 
 ADMITAD_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -96,7 +96,7 @@ def _numbers(payload: Any) -> bytes:
     return _DECIMAL.sub(r"\1", json.dumps(payload, default=mark)).encode()
 
 
-class FakeAdmitad:
+class FakeAdmitad(BackgroundServer):
     """The fake API; a context manager. Thread-safe: the server answers on its own threads."""
 
     def __init__(
@@ -107,8 +107,7 @@ class FakeAdmitad:
         client_secret: str = DEVELOPMENT_ADMITAD_API_CLIENT["client_secret"],
         token_seconds: int = 3600,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(port, host)
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_seconds = token_seconds
@@ -119,8 +118,6 @@ class FakeAdmitad:
         self._rate_limited = 0
         self._canned: list[tuple[str, int, bytes]] = []  # (path, status, body) answered once, in order
         self.tokens_issued = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- for people and tests ---------------------------------------------------------------------
 
@@ -355,24 +352,5 @@ class FakeAdmitad:
 
         server = ThreadingHTTPServer((self.host, self.port), Handler)
         server.daemon_threads = True
-        self.port = int(server.server_address[1])
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="fake-admitad", daemon=True)
-        self._thread.start()
+        self._serve(server, "fake-admitad")
         return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None and self._thread is not None:
-            server.shutdown()
-            server.server_close()
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> FakeAdmitad:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import traceback
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
+from local.background_server import BackgroundServer
 from local.gateway.account import region
 
 # Endpoint variables set for the functions: everything they call that is not DynamoDB (DynamoDB Local's).
@@ -107,19 +106,12 @@ def _account() -> str:
     return str(DEFAULT_ACCOUNT_ID)  # moto's, for any access key it was not told about
 
 
-class MotoServer:
+class MotoServer(BackgroundServer):
     """moto on `127.0.0.1:port` (0 picks a free one); a context manager."""
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", senders: Iterable[str] = ()) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(port, host)
         self.senders = tuple(senders)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def environment(self) -> dict[str, str]:
@@ -127,11 +119,7 @@ class MotoServer:
         return {f"AWS_ENDPOINT_URL_{service}": self.url for service in SERVICES}
 
     def start(self) -> MotoServer:
-        server = _Server((self.host, self.port), _Handler)
-        self.port = int(server.server_address[1])
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="local-moto", daemon=True)
-        self._thread.start()
+        self._serve(_Server((self.host, self.port), _Handler), "local-moto")
         self.prepare()
         return self
 
@@ -150,22 +138,6 @@ class MotoServer:
             bus = events.describe_event_bus("default")
             pattern = json.dumps({"source": list(ARCHIVED_SOURCES)})
             events.create_archive(ARCHIVE, bus.arn, "what left through the default bus", pattern, "0")
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None and self._thread is not None:
-            server.shutdown()
-            server.server_close()
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> MotoServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 # ------------------------------------------------------------------------------ what moto was sent
