@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from cashback.bootstrap import Container
 from cashback.platform.config import Settings
+from local.fake_rates import FixedRates
 from local.secrets import EnvironmentSecrets
 from local.settlement_queue import InProcessQueue
 from local.tokens import member_verifier
@@ -24,5 +25,6 @@ def local_container(environment: Mapping[str, str] | None = None) -> Container:
         # The deployed verifier, given the local issuer, app client and keys (GET /_local/jwks.json).
         member_tokens=member_verifier(),
         settlement_queue=queue,
+        rate_source=FixedRates(),  # the CBR's daily rates, offline
     )
     return container

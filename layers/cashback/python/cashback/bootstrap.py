@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler
     from cashback.payments.service import PaymentService
     from cashback.platform.web.id_tokens import MemberTokenVerifier
     from cashback.postbacks.service import PostbackService
+    from cashback.rates.service import RateService, RateSource
     from cashback.settlement.service import SettlementQueue, SettlementService
 
 
@@ -51,6 +52,7 @@ class Container:
         settlement_queue: SettlementQueue | None = None,
         publisher: EventPublisher | None = None,
         action_statistics: Callable[[str], ActionStatistics] | None = None,
+        rate_source: RateSource | None = None,
     ) -> None:
         self.settings = settings
         self.secrets: Secrets = secrets or SecretsManagerSecrets(settings)
@@ -59,6 +61,8 @@ class Container:
         self._publisher = publisher
         # A network's statistics of actions, by network name (the reconciliation's source of truth).
         self.action_statistics = action_statistics
+        # Where the official rates come from: the CBR unless given (the local stack's fixed rates).
+        self._rate_source = rate_source
 
     @classmethod
     def from_environment(cls) -> Container:
@@ -196,6 +200,8 @@ class Container:
             orphans=self.claim_repository,
             credentials=NetworkCredentials(lambda: self.secrets.value(Secret.POSTBACK_CREDENTIALS)),
             first_purchase=FirstPurchaseTerms(min_order=Decimal(self.settings.first_purchase_min_order)),
+            # Only a function given the rates table converts other currencies (the postbacks function).
+            rates=self.rates if self.settings.rates_table else None,
         )
 
     @cached_property
@@ -278,6 +284,18 @@ class Container:
                 cache(lambda: boto3.client("sesv2", region_name=region)), self.settings.email_sender_address
             ),
             codes=codes,
+        )
+
+    # --- official exchange rates ------------------------------------------------------------------
+
+    @cached_property
+    def rates(self) -> RateService:
+        from cashback.rates.cbr import CbrDailyRates
+        from cashback.rates.repository import RatesRepository
+        from cashback.rates.service import RateService
+
+        return RateService(
+            RatesRepository(self.settings.table("RATES_TABLE")), source=self._rate_source or CbrDailyRates()
         )
 
     # --- partner networks' APIs ---------------------------------------------------------------------

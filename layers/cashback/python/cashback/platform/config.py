@@ -50,6 +50,7 @@ class Settings:
     catalog_table: str = _variable("CATALOG_TABLE")
     clicks_table: str = _variable("CLICKS_TABLE")
     reconciliations_table: str = _variable("RECONCILIATIONS_TABLE")
+    rates_table: str = _variable("RATES_TABLE")  # the CBR's official rates, by currency and day
     settlement_queue_url: str = _variable("SETTLEMENT_QUEUE_URL")
     event_bus_name: str = _variable("EVENT_BUS_NAME", "default")
     # Secrets Manager secrets; the local stack and the tests hand the composition root their own values.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -28,10 +28,12 @@ from cashback.postbacks.conversions import (
     first_purchase_status,
     purchase_state,
 )
+from cashback.postbacks.currencies import in_roubles, order_day
 from cashback.postbacks.networks import ADAPTERS, PostbackRequest
 from cashback.postbacks.pricing import Priced, over_ceiling, priced
 from cashback.postbacks.repository import ConversionRecords
 from cashback.postbacks.rules import Postback, check_time, expected_at, foreign, orphan_id, transaction_id
+from cashback.rates.rules import Rate
 
 CURRENCY = "RUB"
 OVER_CEILING = "over_ceiling"  # an orphan's reason: the amount is past the sanity ceiling
@@ -67,6 +69,10 @@ class Credentials(Protocol):
     def for_network(self, network: str, partner_id: str | None = None) -> list[str]: ...
 
 
+class Rates(Protocol):
+    def rate_on(self, currency: str, day: date) -> Rate | None: ...
+
+
 class ConversionLedger(Protocol):
     @property
     def table_name(self) -> str: ...
@@ -93,8 +99,10 @@ class PostbackService:
         orphans: Orphans,
         credentials: Credentials,
         first_purchase: FirstPurchaseTerms | None = None,
+        rates: Rates | None = None,
     ) -> None:
         self._ledger = ledger
+        self._rates = rates  # None: a postback in another currency is kept for support
         self._clicks = clicks
         self._orphans = orphans
         self._credentials = credentials
@@ -116,9 +124,17 @@ class PostbackService:
         adapter.authenticate(request, self._credentials.for_network(network, signer), at)
         postback = adapter.parse(request)
         check_time(postback, at)
+        postback = self._in_roubles(postback)
         if over_ceiling(postback):  # invariant 10: never credited, whoever's click it names
             return self._keep(postback, OVER_CEILING, at, signer, None)
         return self.apply(postback, signer=signer, received_at=at)
+
+    def _in_roubles(self, postback: Postback) -> Postback:
+        """Priced at the official rate of the order's day; without one it stays as it came (kept for support)."""
+        if postback.currency == CURRENCY or self._rates is None:
+            return postback
+        rate = self._rates.rate_on(postback.currency, order_day(postback))
+        return postback if rate is None else in_roubles(postback, rate)
 
     def apply(
         self,
