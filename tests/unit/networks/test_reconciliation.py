@@ -4,6 +4,7 @@ are its latest word, and each action goes through the postbacks' convergence pat
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,6 +19,8 @@ from cashback.networks.rules import Difference, Run, RunState
 from cashback.networks.service import ReconciliationService
 from cashback.platform.errors import NotFound
 from cashback.postbacks.rules import PostbackStatus
+from cashback.rates.repository import RatesRepository
+from cashback.rates.rules import Rate
 from local.fake_admitad import FakeAdmitad
 from tests.builders import a_postback, a_recorded_click
 from tests.fakes.statistics import MemoryStatistics, StatisticsDown
@@ -298,3 +301,23 @@ def test_differences_past_the_report_limit_are_counted(container: Container, adm
         rules.MAX_DIFFERENCES = original
     assert (len(run.differences), run.differences_total) == (3, 4)
     assert run.differences[0] == Difference("x0", "nobody-0", "unknown click id")
+
+
+def test_an_action_in_another_currency_is_converted_at_the_days_rate(
+    container: Container, admitad: MemoryStatistics
+) -> None:
+    # Given the official rate of tenge on the order's day (18 roubles for 100), and Admitad's approved action
+    # of 100,000 tenge whose postback never came
+    RatesRepository(container.settings.table("RATES_TABLE")).save(Rate("KZT", ORDERED.date(), Decimal("0.18")))
+    kzt = replace(action(click_of(container).click_id, status="approved", order_sum="100000.00"), currency="KZT")
+    admitad.report(kzt)
+
+    # When the nightly run applies it
+    run = container.reconciliation.reconcile("admitad", now=NIGHT)
+
+    # Then it is priced in roubles (18,000.00 at 7 %), never read as roubles, the original kept
+    assert (run.applied, run.differences) == (1, ())
+    txn = container.ledger.transaction("anna", "conversion:admitad:1048576001")
+    assert txn is not None
+    assert (txn.status, txn.amount) == (Status.ACCRUED, 1260)
+    assert (txn.details["order_original_amount"], txn.details["order_original_currency"]) == ("100000.00", "KZT")

@@ -147,6 +147,7 @@ class PostbackService:
         """Brings the conversion to the latest word about it, in one read and one write: the one path of
         postbacks, support's matches (which pass the click they gave the member) and reconciliation."""
         received_at = received_at or datetime.now(UTC)
+        postback = self._in_roubles(postback)  # a reconciled action in another currency, too
         member_id = click.member_id if click else member_named_by(postback.click_id)
         if member_id is None:
             click = self._clicks.find_click(postback.click_id)  # an id that does not name its member
@@ -254,6 +255,9 @@ def _purchase_move(
         **({"tariff": offer.tariff} if offer.tariff else {}),
         **({"commission": format_amount(postback.commission)} if postback.commission is not None else {}),
         **({"credited_by_support": str(credited)} if credited else {}),
+        # The order as the network reported it, and the official rate it was converted at (PRODUCT.md).
+        **{f"order_{k}": postback.raw[k] for k in ("original_amount", "original_currency") if k in postback.raw},
+        **({"exchange_rate": postback.raw["rate"]} if "original_currency" in postback.raw else {}),
     }
     return Converge(
         operation_id=operation_id,
