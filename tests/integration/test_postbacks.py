@@ -126,7 +126,7 @@ def test_a_decline_after_the_bonuses_were_spent_leaves_debt(container: Container
 
 @pytest.mark.parametrize(
     ("change", "reason"),
-    [({"subid": "never-clicked"}, "unknown click id"), ({"currency": "USD"}, "currency USD is not RUB")],
+    [({"subid": "never-clicked"}, "unknown click id"), ({"currency": "GBP"}, "currency GBP is not RUB")],
 )
 def test_an_unusable_postback_is_kept_for_support_and_answered(
     container: Container, member: str, change: dict[str, Any], reason: str
