@@ -147,25 +147,30 @@ def test_malformed_payment_events_fail_loudly_for_the_dead_letter_queue(changes:
         pay(**changes)
 
 
-def test_a_postback_that_named_another_partners_click_can_never_be_matched(container: Container) -> None:
-    # Given a postback kept for support because it named a click of another network's store
+def kept_postback(container: Container, orphan_id: str, reason: str, amount: str, currency: str) -> None:
+    """Admitad's approval of Lamoda's order LM-1, kept for support for `reason`."""
     container.claim_repository.keep(
         Orphan(
-            orphan_id="admitad:77#wrong_network",
+            orphan_id=orphan_id,
             network="admitad",
-            reason="wrong_network",
-            raw={"action_id": "77"},
+            reason=reason,
+            raw={"action_id": orphan_id.split(":")[1]},
             received_at=datetime.now(UTC),
             details={
                 "click_id": "c-1",
                 "order_id": "LM-1",
-                "order_amount": "99999.00",
-                "currency": "RUB",
+                "order_amount": amount,
+                "currency": currency,
                 "status": "approved",
                 "occurred_at": datetime.now(UTC).isoformat(),
             },
         )
     )
+
+
+def test_a_postback_that_named_another_partners_click_can_never_be_matched(container: Container) -> None:
+    # Given a postback kept for support because it named a click of another network's store
+    kept_postback(container, "admitad:77#wrong_network", "wrong_network", "99999.00", "RUB")
     _, filed = file_claim()
 
     # When support tries to match a member's claim with it
@@ -225,23 +230,7 @@ def test_the_stores_late_postback_pays_only_what_support_did_not_credit(
 
 def test_a_postback_kept_for_its_currency_is_never_matched_as_roubles(container: Container) -> None:
     # Given a postback of 100,000 tenge kept for support because of its currency
-    container.claim_repository.keep(
-        Orphan(
-            orphan_id="admitad:88",
-            network="admitad",
-            reason="currency KZT is not RUB",
-            raw={"action_id": "88"},
-            received_at=datetime.now(UTC),
-            details={
-                "click_id": "c-88",
-                "order_id": "LM-1",
-                "order_amount": "100000.00",
-                "currency": "KZT",
-                "status": "approved",
-                "occurred_at": datetime.now(UTC).isoformat(),
-            },
-        )
-    )
+    kept_postback(container, "admitad:88", "currency KZT is not RUB", "100000.00", "KZT")
     _, filed = file_claim()
 
     # When support tries to match a claim with it
