@@ -19,7 +19,7 @@ from tests.builders import ADMITAD_SECRET
 from tests.fakes.ledger import MemoryLedger
 from tests.fixtures.conversion_histories import ConversionHistories, settlement
 
-STEPS_EXAMPLES = 200
+STEPS_EXAMPLES = 150
 
 
 class MemoryClicks:
