@@ -71,7 +71,7 @@ class AdmitadApi:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         zone: tzinfo = UTC,
-        timeout: float = TIMEOUT_SECONDS,
+        timeout: float = TIMEOUT_SECONDS,  # not money: seconds
     ) -> None:
         """`credentials` is called only when a token is needed (Secrets Manager is read lazily); `zone` is
         the time zone of the account's statistics, in which Admitad writes and reads its dates."""
@@ -260,7 +260,7 @@ class AdmitadApi:
                 continue
             return status, answer_headers, answer
 
-    def _wait(self, seconds: float, waited: float) -> float:
+    def _wait(self, seconds: float, waited: float) -> float:  # not money: seconds
         if waited + seconds > MAX_WAIT_SECONDS:
             raise AdmitadApiError(f"Admitad asked to wait {seconds:g} s more after {waited:g} s: giving up for now")
         self._sleep(seconds)
@@ -331,12 +331,12 @@ def _tariff(item: Mapping[str, Any]) -> str | None:
     return None if tariff is None else _identifier(tariff, "tariff_id")
 
 
-def _retry_after(headers: Message) -> float:
+def _retry_after(headers: Message) -> float:  # not money: seconds
     value = (headers.get("Retry-After") or "").strip()
-    return float(value) if value.isdigit() else 1.0
+    return float(value) if value.isdigit() else 1.0  # not money
 
 
-def _backoff(failures: int) -> float:
+def _backoff(failures: int) -> float:  # not money: seconds
     return SERVER_ERROR_BACKOFF_SECONDS[min(failures, len(SERVER_ERROR_BACKOFF_SECONDS)) - 1]
 
 
