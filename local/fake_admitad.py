@@ -8,7 +8,9 @@ What it serves, in Admitad's shapes:
 - `GET /statistics/actions/`: the actions set with `add_action`, filtered by `status_updated_start` and
   `status_updated_end` (Admitad's `dd.mm.yyyy HH:MM:SS`, both ends included, UTC), paged by `offset` and
   `limit`, as `{"results": [...], "_meta": {"count", "limit", "offset"}}`;
-- `POST /lost_orders/create/` (multipart, the receipt as `attachment`) and `GET /lost_orders/`.
+- `POST /lost_orders/create/` (multipart: `advcampaign`, `website`, `order_id`, `order_date`, `order_price`,
+  `comment`, `estimated_reward` and the `receipt` file), `GET /lost_orders/` and `GET /lost_orders/<id>/`;
+  `answer_lost_order` gives the network's answer (an accepted order then appears in the statistics).
 
 Networks' quirks worth meeting before production: `rate_limit(next_requests=K)` answers the next K
 requests 429 with `Retry-After: 1`; `expire_tokens()` makes every issued token answer 401; `answer_next`
@@ -37,6 +39,11 @@ from local.secrets import DEVELOPMENT_ADMITAD_API_CLIENT
 
 ADMITAD_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 FILTER_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+FILTER_DATE_FORMAT = "%d.%m.%Y"
+# What `lost_orders/create/` requires besides the receipt file.
+LOST_ORDER_FIELDS = ("advcampaign", "website", "order_id", "order_date", "order_price", "comment", "estimated_reward")
+LOST_ORDER_ACTION_BASE = 900_000_000  # accepted lost orders' action ids, clear of hand-added ones
+_LOST_ORDER_PATH = re.compile(r"/lost_orders/[0-9]+/")
 STATUSES = ("pending", "approved", "approved_but_stalled", "declined")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
@@ -106,11 +113,13 @@ class FakeAdmitad(BackgroundServer):
         client_id: str = DEVELOPMENT_ADMITAD_API_CLIENT["client_id"],
         client_secret: str = DEVELOPMENT_ADMITAD_API_CLIENT["client_secret"],
         token_seconds: int = 3600,
+        website_id: str = "1042042",
     ) -> None:
         super().__init__(port, host)
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_seconds = token_seconds
+        self.website_id = website_id  # the programme's one ad space: lost orders for another are refused
         self._lock = threading.Lock()
         self._actions: dict[str, dict[str, Any]] = {}
         self._lost_orders: list[dict[str, Any]] = []
@@ -129,7 +138,11 @@ class FakeAdmitad(BackgroundServer):
     def environment(self) -> dict[str, str]:
         """What points the functions' Admitad client here, with the client credentials this fake accepts."""
         credentials = {"client_id": self.client_id, "client_secret": self.client_secret}
-        return {"ADMITAD_API_URL": self.url, "ADMITAD_API_SECRET": json.dumps(credentials)}
+        return {
+            "ADMITAD_API_URL": self.url,
+            "ADMITAD_API_SECRET": json.dumps(credentials),
+            "ADMITAD_WEBSITE_ID": self.website_id,
+        }
 
     def add_action(self, action: Mapping[str, Any]) -> dict[str, Any]:
         """Adds, or replaces by `action_id`, one action of the statistics: API.md's fields `{action_id,
@@ -176,6 +189,38 @@ class FakeAdmitad(BackgroundServer):
         """What was filed, oldest first; the attachment as its name, type and size."""
         with self._lock:
             return [dict(order) for order in self._lost_orders]
+
+    def answer_lost_order(self, ticket_id: str, status: str, reason: str = "") -> dict[str, Any]:
+        """The network's answer to a filed order: `accepted` (the order then appears in the statistics as a
+        pending action of the filed subid, as Admitad adds an accepted lost order) or `rejected` with its
+        reason. Answers the order as the API now reports it."""
+        if status not in ("accepted", "rejected"):
+            raise InvalidAction("a lost order is accepted or rejected")
+        with self._lock:
+            order = next((o for o in self._lost_orders if str(o["id"]) == str(ticket_id)), None)
+            if order is None:
+                raise InvalidAction(f"no lost order {ticket_id} was filed")
+            if order["status"] != "processing":
+                raise InvalidAction(f"lost order {ticket_id} is already {order['status']}")
+            order["status"] = status
+            order["decline_reason"] = reason if status == "rejected" else ""
+            answered = dict(order)
+        if status == "accepted":
+            now = datetime.now(UTC)
+            self.add_action(
+                {
+                    "action_id": f"{LOST_ORDER_ACTION_BASE + int(answered['id'])}",
+                    "subid": answered["subid"],
+                    "status": "pending",
+                    "order_id": answered["order_id"],
+                    "order_sum": answered["order_price"],
+                    "payment_sum": answered["estimated_reward"],
+                    "currency": "RUB",
+                    "action_date": f"{answered['order_date']}T12:00:00+00:00",
+                    "status_updated": now.isoformat(),
+                }
+            )
+        return answered
 
     def expire_tokens(self) -> None:
         """Every token issued so far answers 401 from now on, as an expired one does."""
@@ -227,6 +272,8 @@ class FakeAdmitad(BackgroundServer):
             return self._statistics(query)
         if path == "/lost_orders/create/" and method == "POST":
             return self._file_lost_order(headers, body)
+        if _LOST_ORDER_PATH.fullmatch(path) and method == "GET":
+            return self._lost_order(path)
         if path == "/lost_orders/" and method == "GET":
             orders = self.lost_orders()
             return 200, {}, _numbers({"results": orders, "_meta": {"count": len(orders), "limit": 500, "offset": 0}})
@@ -305,23 +352,42 @@ class FakeAdmitad(BackgroundServer):
                 }
             elif isinstance(name, str):
                 fields[name] = payload.decode()
-        missing = [name for name in ("order_id", "order_date", "order_price") if not fields.get(name)]
+        missing = [name for name in LOST_ORDER_FIELDS if not fields.get(name)]
+        if attachment is None:
+            missing.append("receipt")
         if missing:
             return 400, {}, _numbers({"error": "invalid_request", "error_description": f"required: {missing}"})
+        if fields["website"] != self.website_id:
+            return 400, {}, _numbers({"error": "invalid_request", "error_description": "unknown website"})
+        try:
+            order_date = datetime.strptime(fields["order_date"], FILTER_DATE_FORMAT).replace(tzinfo=UTC).date()
+        except ValueError:
+            return 400, {}, _numbers({"error": "invalid_request", "error_description": "order_date is dd.mm.yyyy"})
         with self._lock:
             order = {
                 "id": len(self._lost_orders) + 1,
+                "advcampaign": int(fields["advcampaign"]) if fields["advcampaign"].isdigit() else fields["advcampaign"],
+                "website": int(fields["website"]) if fields["website"].isdigit() else fields["website"],
                 "order_id": fields["order_id"],
-                "order_date": fields["order_date"],
+                "order_date": order_date.isoformat(),
                 "order_price": fields["order_price"],
-                "estimated_reward": fields.get("estimated_reward"),
-                "subid": fields.get("subid"),
-                "comment": fields.get("comment", ""),
+                "estimated_reward": fields["estimated_reward"],
+                "currency": "RUB",
+                "subid": fields.get("subid", ""),
+                "comment": fields["comment"],
                 "status": "processing",
+                "decline_reason": "",
                 "attachment": attachment,
                 "created_at": datetime.now(UTC).strftime(ADMITAD_TIME_FORMAT),
             }
             self._lost_orders.append(order)
+        return 200, {}, _numbers(order)
+
+    def _lost_order(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        ticket = path.removeprefix("/lost_orders/").rstrip("/")
+        order = next((o for o in self.lost_orders() if str(o["id"]) == ticket), None)
+        if order is None:
+            return 404, {}, _numbers({"error": "Not found", "status_code": 404})
         return 200, {}, _numbers(order)
 
     # --- the server -------------------------------------------------------------------------------

@@ -76,11 +76,14 @@ class LocalRoutes:
             return self.events(request.body)
         schedule = re.fullmatch(r"/_local/schedules/([^/]+)", path)
         if schedule and method == "POST":
-            return self.schedule(unquote(schedule.group(1)))
+            return self.schedule(unquote(schedule.group(1)), query.get("event"))
         if path == "/_local/admitad/actions" and method == "POST":
             return self.admitad_action(request.body)
         if path == "/_local/admitad/lost-orders" and method == "GET":
             return self.admitad_lost_orders()
+        lost_order = re.fullmatch(r"/_local/admitad/lost-orders/([0-9]+)", path)
+        if lost_order and method == "POST":
+            return self.admitad_answer_lost_order(lost_order.group(1), request.body)
         if path == "/_local/swagger" and method == "GET":
             return Response(200, SWAGGER_PAGE.encode(), [("Content-Type", "text/html; charset=utf-8")])
         return NOT_FOUND
@@ -174,10 +177,35 @@ class LocalRoutes:
             return self._no_admitad()
         return json_response(200, {"items": self._admitad.lost_orders()})
 
-    def schedule(self, function_id: str) -> Response:
-        rule = next((r for r in self._rules if r.is_schedule and r.function_logical_id == function_id), None)
+    def admitad_answer_lost_order(self, ticket_id: str, body: bytes) -> Response:
+        """`{"status": "accepted" | "rejected", "reason"?}`: the network's answer to a filed lost order."""
+        if self._admitad is None:
+            return self._no_admitad()
+        from local.fake_admitad import InvalidAction
+
+        request, refusal = _json_object(body)
+        if request is None:
+            return refusal or NOT_FOUND
+        try:
+            answered = self._admitad.answer_lost_order(
+                ticket_id, str(request.get("status", "")), str(request.get("reason", ""))
+            )
+        except InvalidAction as error:
+            return api_error(422, "invalid_answer", str(error))
+        return json_response(200, answered)
+
+    def schedule(self, function_id: str, event_id: str | None = None) -> Response:
+        """Fires the function's schedule: the first in the template, or the one `?event=` names."""
+        rule = next(
+            (
+                r
+                for r in self._rules
+                if r.is_schedule and r.function_logical_id == function_id and event_id in (None, r.event_id)
+            ),
+            None,
+        )
         if rule is None:
-            return api_error(404, "schedule_not_found", f"{function_id} has no Schedule or ScheduleV2 event")
+            return api_error(404, "schedule_not_found", f"{function_id} has no such Schedule or ScheduleV2 event")
         payload = json.loads(rule.input) if rule.input is not None else scheduled_event(rule)
         try:
             result = self._host.invoke(function_id, payload)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from cashback.bootstrap import Container
+from cashback.networks.actions import LostOrder
 from local.fake_admitad import FakeAdmitad
 from tests.fixtures.dynamodb_local import ApiClient
 
@@ -83,11 +84,36 @@ def test_the_lost_orders_filed_through_the_platform_s_client_are_listed(
 ) -> None:
     assert api.get("/_local/admitad/lost-orders").json() == {"items": []}
 
-    ticket = container.admitad_api.file_lost_order(
-        "A-77", date(2026, 11, 19), Decimal("12999.90"), Decimal("650.00"), "click-1", b"\xff\xd8\xff a photo"
+    order = LostOrder(
+        campaign_id="16421",
+        order_id="A-77",
+        order_date=date(2026, 11, 19),
+        order_price=Decimal("12999.90"),
+        estimated_reward=Decimal("650.00"),
+        subid="click-1",
+        comment="not tracked",
+        receipt=b"\xff\xd8\xff a photo",
+        receipt_type="image/jpeg",
     )
+    ticket = container.admitad_api.file_lost_order(order)
 
     [filed] = api.get("/_local/admitad/lost-orders").json()["items"]
     assert str(filed["id"]) == ticket
     assert (filed["order_id"], filed["order_price"], filed["estimated_reward"]) == ("A-77", "12999.90", "650.00")
     assert filed["attachment"]["content_type"] == "image/jpeg"
+
+
+def test_people_answer_a_filed_lost_order_as_the_network_would(
+    api: ApiClient, fake_admitad: FakeAdmitad, container: Container
+) -> None:
+    order = LostOrder(
+        "16421", "A-80", date(2026, 11, 19), Decimal("100"), Decimal("5"), "c-1", "", b"%PDF", "application/pdf"
+    )
+    ticket = container.admitad_api.file_lost_order(order)
+
+    answered = api.post(f"/_local/admitad/lost-orders/{ticket}", {"status": "rejected", "reason": "Not found"})
+
+    assert answered.status == 200
+    assert container.admitad_api.lost_order(ticket).reason == "Not found"
+    again = api.post(f"/_local/admitad/lost-orders/{ticket}", {"status": "accepted"})
+    assert (again.status, again.json()["error"]["code"]) == (422, "invalid_answer")

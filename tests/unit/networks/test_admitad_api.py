@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cashback.networks.actions import ActionStatistics, NetworkAction
+from cashback.networks.actions import ActionStatistics, LostOrder, LostOrderAnswer, NetworkAction
 from cashback.networks.admitad_api import (
     RATE_LIMITED_ATTEMPTS,
     AdmitadApi,
@@ -46,7 +46,7 @@ class Client:
             self.credential_reads += 1
             return given_credentials
 
-        self.api = AdmitadApi(fake.url, read, sleep=self.waits.append, clock=self.clock)
+        self.api = AdmitadApi(fake.url, read, sleep=self.waits.append, clock=self.clock, website_id=fake.website_id)
 
 
 def action(action_id: str, updated: datetime, **fields: Any) -> dict[str, Any]:
@@ -264,28 +264,47 @@ def test_a_refusal_is_a_clear_error_with_the_network_s_words(fake_admitad: FakeA
     assert client.waits == []
 
 
-def test_a_lost_order_is_filed_with_its_receipt(fake_admitad: FakeAdmitad) -> None:
-    client = Client(fake_admitad)
-    receipt = b"%PDF-1.7 the member's receipt"
+def lost_order(order_id: str = "A-77", receipt: bytes = b"%PDF-1.7 the member's receipt", **fields: Any) -> LostOrder:
+    values: dict[str, Any] = {
+        "campaign_id": "16421",
+        "order_id": order_id,
+        "order_date": date(2026, 11, 19),
+        "order_price": Decimal("12999.90"),
+        "estimated_reward": Decimal("650.00"),
+        "subid": "click-1",
+        "comment": "not tracked",
+        "receipt": receipt,
+        "receipt_type": "application/pdf",
+        **fields,
+    }
+    return LostOrder(**values)
 
-    ticket = client.api.file_lost_order(
-        "A-77", date(2026, 11, 19), Decimal("12999.90"), Decimal("650.00"), "click-1", receipt
-    )
+
+def test_a_lost_order_is_filed_for_the_programme_s_site_with_its_receipt(fake_admitad: FakeAdmitad) -> None:
+    client = Client(fake_admitad)
+    order = lost_order()
+
+    ticket = client.api.file_lost_order(order)
 
     [filed] = fake_admitad.lost_orders()
     assert ticket == str(filed["id"])
-    assert filed["order_id"] == "A-77"
-    assert filed["order_date"] == "19.11.2026"
+    assert (filed["advcampaign"], str(filed["website"])) == (16421, fake_admitad.website_id)
+    assert (filed["order_id"], filed["order_date"], filed["comment"]) == ("A-77", "2026-11-19", "not tracked")
     assert (filed["order_price"], filed["estimated_reward"], filed["subid"]) == ("12999.90", "650.00", "click-1")
-    assert filed["attachment"] == {"filename": "receipt.pdf", "content_type": "application/pdf", "size": len(receipt)}
+    assert filed["attachment"] == {
+        "filename": "receipt.pdf",
+        "content_type": "application/pdf",
+        "size": len(order.receipt),
+    }
 
 
-def test_a_lost_order_without_a_receipt_is_filed_without_an_attachment(fake_admitad: FakeAdmitad) -> None:
-    client = Client(fake_admitad)
+def test_without_the_programme_s_site_no_lost_order_is_filed(fake_admitad: FakeAdmitad) -> None:
+    api = AdmitadApi(fake_admitad.url, lambda: (fake_admitad.client_id, fake_admitad.client_secret))
 
-    client.api.file_lost_order("A-78", date(2026, 11, 19), Decimal("100"), Decimal("5"), "click-2", None)
+    with pytest.raises(AdmitadApiError, match="website"):
+        api.file_lost_order(lost_order())
 
-    assert fake_admitad.lost_orders()[0]["attachment"] is None
+    assert fake_admitad.lost_orders() == []
 
 
 def test_a_lost_order_is_not_filed_twice_after_a_server_error(fake_admitad: FakeAdmitad) -> None:
@@ -293,9 +312,44 @@ def test_a_lost_order_is_not_filed_twice_after_a_server_error(fake_admitad: Fake
     fake_admitad.answer_next(502, b"{}", path="/lost_orders/create/")
 
     with pytest.raises(AdmitadApiError, match="502"):
-        client.api.file_lost_order("A-79", date(2026, 11, 19), Decimal("100"), Decimal("5"), "click-3", None)
+        client.api.file_lost_order(lost_order("A-79"))
 
     assert client.waits == []  # the network may have filed it: the caller decides whether to file again
+
+
+def test_a_filed_order_is_processing_until_the_network_answers(fake_admitad: FakeAdmitad) -> None:
+    client = Client(fake_admitad)
+    ticket = client.api.file_lost_order(lost_order())
+
+    assert client.api.lost_order(ticket) == LostOrderAnswer(ticket, "processing")
+
+    fake_admitad.answer_lost_order(ticket, "rejected", "The store has no such order")
+
+    assert client.api.lost_order(ticket) == LostOrderAnswer(ticket, "rejected", "The store has no such order")
+
+
+def test_an_accepted_lost_order_appears_in_the_statistics_as_a_pending_action_of_its_click(
+    fake_admitad: FakeAdmitad,
+) -> None:
+    client = Client(fake_admitad)
+    ticket = client.api.file_lost_order(lost_order(subid="click-9"))
+
+    fake_admitad.answer_lost_order(ticket, "accepted")
+
+    assert client.api.lost_order(ticket).status == "accepted"
+    now = datetime.now(UTC)
+    [action] = client.api.actions_updated(now - timedelta(hours=1), now + timedelta(hours=1)).actions
+    assert (action.subid, action.status, action.order_id) == ("click-9", "pending", "A-77")
+    assert (action.order_sum, action.payment_sum) == (Decimal("12999.90"), Decimal("650.00"))
+
+
+@pytest.mark.parametrize("answer", [b'{"id": 1, "status": "lost"}', b'{"id": 1}', b"[]"])
+def test_an_answer_about_a_lost_order_that_cannot_be_read_is_an_error(fake_admitad: FakeAdmitad, answer: bytes) -> None:
+    client = Client(fake_admitad)
+    fake_admitad.answer_next(200, answer, path="/lost_orders/1/")
+
+    with pytest.raises(MalformedResponse):
+        client.api.lost_order("1")
 
 
 @pytest.mark.parametrize(

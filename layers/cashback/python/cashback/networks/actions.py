@@ -6,7 +6,7 @@ Pure: the reconciliation codes against `ActionStatistics`; `admitad_api.AdmitadA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -39,3 +39,38 @@ class ActionStatistics(Protocol):
         """One page, from `offset`, of the actions whose status was updated in [since, until): a window
         closed at `until` in the past pages stably, since a later change moves an action out of it."""
         ...
+
+
+# --- lost orders: an order the network never tracked, filed with it by support --------------------------
+
+LOST_ORDER_STATUSES = ("processing", "accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class LostOrder:
+    """What the network needs to look for an order it did not track (Admitad's `lost_orders/create/`)."""
+
+    campaign_id: str  # the network's id of the partner's programme
+    order_id: str
+    order_date: date
+    order_price: Decimal  # roubles
+    estimated_reward: Decimal  # the commission the programme expects, roubles
+    subid: str  # our click id, so that an accepted order arrives as the member's conversion
+    comment: str
+    receipt: bytes  # the member's receipt, image or PDF
+    receipt_type: str  # its media type
+
+
+@dataclass(frozen=True)
+class LostOrderAnswer:
+    ticket_id: str
+    status: str  # "processing" | "accepted" | "rejected"
+    reason: str = ""  # the network's words on a rejection
+
+
+class LostOrders(Protocol):
+    def file_lost_order(self, order: LostOrder) -> str:
+        """Files the order with the network and answers the network's id of the filing (its ticket)."""
+
+    def lost_order(self, ticket_id: str) -> LostOrderAnswer:
+        """Where the network is with a filed order."""

@@ -17,12 +17,19 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from email.message import Message
 from typing import Any
 
-from cashback.networks.actions import STATUSES, ActionsPage, NetworkAction
+from cashback.networks.actions import (
+    LOST_ORDER_STATUSES,
+    STATUSES,
+    ActionsPage,
+    LostOrder,
+    LostOrderAnswer,
+    NetworkAction,
+)
 
 DEFAULT_BASE_URL = "https://api.admitad.com/"
 # Admitad grants a token the scopes it asks for: statistics to reconcile, the lost-order ones to file claims.
@@ -72,9 +79,11 @@ class AdmitadApi:
         clock: Callable[[], float] = time.monotonic,
         zone: tzinfo = UTC,
         timeout: float = TIMEOUT_SECONDS,  # not money: seconds
+        website_id: str | None = None,
     ) -> None:
         """`credentials` is called only when a token is needed (Secrets Manager is read lazily); `zone` is
-        the time zone of the account's statistics, in which Admitad writes and reads its dates."""
+        the time zone of the account's statistics, in which Admitad writes and reads its dates; `website_id`
+        is the programme's site (Admitad's "ad space") that lost orders are filed for."""
         if urllib.parse.urlsplit(base_url).scheme not in ("http", "https"):
             raise ValueError(f"the Admitad API URL must be http(s), not {base_url!r}")
         self._base_url = base_url.rstrip("/") + "/"
@@ -83,6 +92,7 @@ class AdmitadApi:
         self._clock = clock
         self._zone = zone
         self._timeout = timeout
+        self._website_id = website_id
         self._token: str | None = None
         self._token_expires_at = 0.0
 
@@ -149,33 +159,37 @@ class AdmitadApi:
 
     # --- lost orders ------------------------------------------------------------------------------
 
-    def file_lost_order(
-        self,
-        order_id: str,
-        order_date: date,
-        price: Decimal,
-        estimated_reward: Decimal,
-        subid: str,
-        receipt: bytes | None,
-    ) -> str:
-        """Files a lost order (`lost_orders/create/`, multipart, the receipt as its attachment) and answers
-        the network's id of it. Not retried after a 5xx: the network may have filed it already."""
+    def file_lost_order(self, order: LostOrder) -> str:
+        """Files a lost order (`lost_orders/create/`, multipart, the receipt as its file) and answers the
+        network's id of it. Not retried after a 5xx: the network may have filed it already."""
+        if self._website_id is None:
+            raise AdmitadApiError("no Admitad website id is configured: lost orders cannot be filed")
         fields = {
-            "order_id": order_id,
-            "order_date": order_date.strftime(QUERY_DATE_FORMAT),
-            "order_price": str(price),
-            "estimated_reward": str(estimated_reward),
-            "subid": subid,
+            "advcampaign": order.campaign_id,
+            "website": self._website_id,
+            "order_id": order.order_id,
+            "order_date": order.order_date.strftime(QUERY_DATE_FORMAT),
+            "order_price": str(order.order_price),
+            "estimated_reward": str(order.estimated_reward),
+            "subid": order.subid,
+            "comment": order.comment,
         }
-        files = [("attachment", *_receipt_file(receipt))] if receipt else []
-        body, content_type = _multipart(fields, files)
+        receipt = ("receipt", _receipt_name(order.receipt_type), order.receipt_type, order.receipt)
+        body, content_type = _multipart(fields, [receipt])
         answer = self._json(
             self._call("POST", "lost_orders/create/", body=body, content_type=content_type, retry_failures=False)
         )
-        ticket = answer.get("id")
-        if not _is_int(ticket) and not (isinstance(ticket, str) and ticket):
-            raise MalformedResponse("lost_orders/create answered without an id")
-        return str(ticket)
+        return _identifier(answer.get("id"), "lost_orders/create id")
+
+    def lost_order(self, ticket_id: str) -> LostOrderAnswer:
+        """The network's state of one filed order (`lost_orders/<id>/`)."""
+        answer = self._json(self._call("GET", f"lost_orders/{urllib.parse.quote(ticket_id, safe='')}/"))
+        status = answer.get("status")
+        if status not in LOST_ORDER_STATUSES:
+            raise MalformedResponse(f"lost order {ticket_id}: unknown status {status!r:.40}")
+        # The network's words on a rejection; `comment` is ours, filed with the order.
+        reason = _text(answer.get("decline_reason")) if status == "rejected" else ""
+        return LostOrderAnswer(ticket_id=ticket_id, status=status, reason=reason[:500])
 
     # --- HTTP -------------------------------------------------------------------------------------
 
@@ -344,14 +358,9 @@ def _excerpt(body: bytes) -> str:
     return body[:200].decode("utf-8", "replace")
 
 
-def _receipt_file(receipt: bytes) -> tuple[str, str, bytes]:
-    if receipt.startswith(b"%PDF"):
-        return "receipt.pdf", "application/pdf", receipt
-    if receipt.startswith(b"\x89PNG"):
-        return "receipt.png", "image/png", receipt
-    if receipt.startswith(b"\xff\xd8"):
-        return "receipt.jpg", "image/jpeg", receipt
-    return "receipt", "application/octet-stream", receipt
+def _receipt_name(media_type: str) -> str:
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(media_type)
+    return f"receipt.{extension}" if extension else f"receipt.{media_type.rpartition('/')[2] or 'bin'}"
 
 
 def _multipart(fields: Mapping[str, str], files: list[tuple[str, str, str, bytes]]) -> tuple[bytes, str]:
