@@ -178,6 +178,13 @@ def _tracking_url(partner_id: str, network: Network) -> str:
     return f"https://{partner_id}.partner.example/track?click={{click_id}}"
 
 
+def _campaign_id(partner_id: str, network: Network) -> str | None:
+    """A stable made-up Admitad programme id: what support's lost orders are filed under."""
+    if network is not Network.ADMITAD:
+        return None
+    return str(10_000 + int(hashlib.sha256(partner_id.encode()).hexdigest()[:6], 16) % 90_000)
+
+
 def _conditions(category: Category, accrual_days: int) -> str:
     return f"{CONDITIONS[category]} Confirmed within {accrual_days} days of the purchase."
 
@@ -200,6 +207,7 @@ def _named(now: datetime) -> Iterator[Partner]:
             aliases=aliases,
             goods_rates=tuple(GoodsRate(goods_name, Decimal(rate), tariff) for goods_name, rate, tariff in goods),
             promotions=(_black_friday(partner_id, promoted, now),) if promoted else (),
+            network_campaign_id=_campaign_id(partner_id, network),
         )
 
 
@@ -234,6 +242,7 @@ def _generated(now: datetime) -> Iterator[Partner]:
                     network=network,
                     active=rng.random() >= 0.02,  # a few partners paused: hidden from members
                     promotions=promotions,
+                    network_campaign_id=_campaign_id(partner_id, network),
                 )
 
 

@@ -90,6 +90,7 @@ class PartnerModel(Model):
     promotions = ListAttribute[PromotionAttribute](of=PromotionAttribute, default=list)
     # A decimal string; partners written before it existed get the whole commission (100).
     commission_share_percent = UnicodeAttribute(null=True)
+    network_campaign_id = UnicodeAttribute(null=True)
     active_category = UnicodeAttribute(null=True)
     listing_key = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
@@ -116,6 +117,7 @@ class PartnerModel(Model):
                 for p in self.promotions or ()
             ),
             commission_share_percent=Decimal(self.commission_share_percent or FULL_COMMISSION_SHARE),
+            network_campaign_id=self.network_campaign_id,
         )
 
     @classmethod
@@ -147,6 +149,7 @@ class PartnerModel(Model):
                 for p in partner.promotions
             ],
             commission_share_percent=str(partner.commission_share_percent),
+            network_campaign_id=partner.network_campaign_id,
             active_category=partner.category.value if partner.active else None,
             listing_key=f"{search_key(partner.name)}#{partner.partner_id}" if partner.active else None,
             updated_at=at,

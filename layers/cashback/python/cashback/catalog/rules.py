@@ -186,6 +186,9 @@ def check_commission_share(share: Decimal) -> Decimal:
     return share
 
 
+_CAMPAIGN_ID = re.compile(r"[0-9]{1,20}")
+
+
 @dataclass(frozen=True)
 class Partner:
     partner_id: str
@@ -202,6 +205,8 @@ class Partner:
     promotions: tuple[Promotion, ...] = field(default=())
     # Invariant 10: the member's cashback is at most this share of the commission the network reports.
     commission_share_percent: Decimal = FULL_COMMISSION_SHARE
+    # The network's id of the partner's programme (Admitad's `advcampaign`): what a lost order is filed under.
+    network_campaign_id: str | None = None
 
     def __post_init__(self) -> None:
         check_partner_id(self.partner_id)
@@ -226,6 +231,8 @@ class Partner:
         if len(tariffs) != len(set(tariffs)):
             raise InvalidInput("each goods rate has a tariff id of its own", code="invalid_tariff_id")
         check_commission_share(self.commission_share_percent)
+        if self.network_campaign_id is not None and not _CAMPAIGN_ID.fullmatch(self.network_campaign_id):
+            raise InvalidInput("a network campaign id is 1 to 20 digits", code="invalid_network_campaign_id")
 
     # --- what a member gets ---------------------------------------------------------------------------
 

@@ -129,6 +129,13 @@ class PartnerRequest(BaseModel):
         max_length=12,
         description='The share of the network\'s reported commission a member may get at most, e.g. "50".',
     )
+    network_campaign_id: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="The network's id of the partner's programme (Admitad's advcampaign): lost orders are filed "
+        "under it.",
+    )
 
     def to_domain(self, partner_id: str) -> Partner:
         return Partner(
@@ -146,6 +153,7 @@ class PartnerRequest(BaseModel):
                 GoodsRate(g.name, parse_rate_percent(g.rate_percent), g.tariff_id) for g in self.goods_rates
             ),
             commission_share_percent=parse_commission_share(self.commission_share_percent),
+            network_campaign_id=self.network_campaign_id,
         )
 
 
@@ -163,6 +171,7 @@ class AdminPartnerOut(BaseModel):
     goods_rates: list[GoodsRateOut]
     promotions: list[PromotionOut]
     commission_share_percent: str
+    network_campaign_id: str | None
 
     @classmethod
     def of(cls, partner: Partner) -> AdminPartnerOut:
@@ -180,6 +189,7 @@ class AdminPartnerOut(BaseModel):
             goods_rates=[GoodsRateOut.of(g) for g in partner.goods_rates],
             promotions=[PromotionOut.of(p) for p in partner.promotions],
             commission_share_percent=str(partner.commission_share_percent),
+            network_campaign_id=partner.network_campaign_id,
         )
 
 
