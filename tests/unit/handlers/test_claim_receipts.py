@@ -46,7 +46,7 @@ def test_a_claim_keeps_its_receipt_and_shows_only_that_it_has_one(container: Con
     claim = container.claim_repository.claim(filed["claim_id"])
     assert claim is not None
     assert (claim.receipt_key, claim.receipt_type) == (f"receipts/{filed['claim_id']}", "application/pdf")
-    assert container.receipts.get(claim.receipt_key) == Receipt(PDF, "application/pdf")
+    assert container.receipts.get(f"receipts/{filed['claim_id']}") == Receipt(PDF, "application/pdf")
 
 
 def test_a_claim_without_a_receipt_has_none() -> None:
