@@ -1,4 +1,4 @@
-"""moto as the local stack's SNS, SES, EventBridge and SQS: an endpoint on 127.0.0.1 that the functions'
+"""moto as the local stack's SNS, SES, EventBridge, SQS and S3: an endpoint on 127.0.0.1 that the functions'
 boto3 clients reach through `AWS_ENDPOINT_URL_<SERVICE>`, answered by moto's backends in this process.
 
 moto's own `ThreadedMotoServer` needs Flask, which this project does not install. moto answers a request
@@ -23,7 +23,7 @@ from local.gateway.account import region
 
 # Endpoint variables set for the functions: everything they call that is not DynamoDB (DynamoDB Local's).
 # botocore reads `AWS_ENDPOINT_URL_<service id>`: EventBridge's is EVENTBRIDGE, not EVENTS.
-SERVICES = ("SNS", "SESV2", "SES", "EVENTBRIDGE", "SQS")
+SERVICES = ("SNS", "SESV2", "SES", "EVENTBRIDGE", "SQS", "S3")
 # A signing name whose endpoint host differs from it.
 HOST_PREFIXES = {"ses": "email"}
 ARCHIVE = "local-outbox"  # keeps what the outbox relay puts on the default bus, for `/_local/outbox`
@@ -109,9 +109,12 @@ def _account() -> str:
 class MotoServer(BackgroundServer):
     """moto on `127.0.0.1:port` (0 picks a free one); a context manager."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", senders: Iterable[str] = ()) -> None:
+    def __init__(
+        self, port: int = 0, host: str = "127.0.0.1", senders: Iterable[str] = (), buckets: Iterable[str] = ()
+    ) -> None:
         super().__init__(port, host)
         self.senders = tuple(senders)
+        self.buckets = tuple(buckets)
 
     @property
     def environment(self) -> dict[str, str]:
@@ -124,10 +127,11 @@ class MotoServer(BackgroundServer):
         return self
 
     def prepare(self) -> None:
-        """What the stack needs moto to hold before anything is sent: the senders' verified email identities
-        and the archive of the default bus. Idempotent, and cheap enough to call before each delivery: a
-        test's `mock_aws` in the same process resets every moto backend."""
+        """What the stack needs moto to hold before anything is sent: the senders' verified email identities,
+        the archive of the default bus and the template's buckets. Idempotent, and cheap enough to call
+        before each delivery: a test's `mock_aws` in the same process resets every moto backend."""
         from moto.events.models import events_backends
+        from moto.s3.models import s3_backends
         from moto.ses.models import ses_backends
 
         ses = ses_backends[_account()][region()]
@@ -138,6 +142,10 @@ class MotoServer(BackgroundServer):
             bus = events.describe_event_bus("default")
             pattern = json.dumps({"source": list(ARCHIVED_SOURCES)})
             events.create_archive(ARCHIVE, bus.arn, "what left through the default bus", pattern, "0")
+        s3 = s3_backends[_account()]["global"]
+        for bucket in self.buckets:
+            if bucket not in s3.buckets:
+                s3.create_bucket(bucket, region())
 
 
 # ------------------------------------------------------------------------------ what moto was sent

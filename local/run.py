@@ -23,7 +23,15 @@ from local.dynamodb import DynamoDBLocal, DynamoDBLocalError, ensure_installed
 from local.fake_admitad import FakeAdmitad
 from local.gateway.server import LocalGateway
 from local.moto_server import MotoServer
-from local.template import REPO, create_tables, email_addresses, load_template, table_names, table_variables
+from local.template import (
+    REPO,
+    bucket_names,
+    create_tables,
+    email_addresses,
+    load_template,
+    table_names,
+    table_variables,
+)
 
 TABLE_PREFIX = "cashback-local"
 HOST = "127.0.0.1"
@@ -128,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         template = load_template()
         names = table_names(template, TABLE_PREFIX)
         create_tables(template, names, database.endpoint)
-        aws = MotoServer(host=HOST, senders=email_addresses(template, names)).start()
+        aws = MotoServer(
+            host=HOST, senders=email_addresses(template, names), buckets=bucket_names(template).values()
+        ).start()
         os.environ.update(aws.environment)  # SNS, SES, EventBridge: moto's, never a real account's
         admitad = FakeAdmitad(host=HOST).start()
         os.environ.update(admitad.environment)  # Admitad's API: the fake's, with its development client

@@ -19,6 +19,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
+BUCKET_TYPE = "AWS::S3::Bucket"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
 RULE_EVENT_TYPES = ("EventBridgeRule", "CloudWatchEvent")
@@ -170,6 +171,33 @@ def create_tables(template: Mapping[str, Any], names: Mapping[str, str], endpoin
                 continue
 
 
+# --------------------------------------------------------------------------------------------- buckets
+
+
+def bucket_names(template: Mapping[str, Any]) -> dict[str, str]:
+    """Logical id of every S3 bucket -> its local name, e.g. ReceiptsBucket -> "cashback-receipts". One
+    name for every local stack and test: moto's buckets live in the process that serves them."""
+    return {
+        logical_id: f"cashback-{_kebab(logical_id.removesuffix('Bucket') or logical_id)}"
+        for logical_id in resources_of_type(template, BUCKET_TYPE)
+    }
+
+
+def create_buckets(template: Mapping[str, Any], endpoint_url: str | None) -> None:
+    """Create every bucket of the template that does not exist yet (moto's S3, through boto3)."""
+    import boto3
+    from botocore.config import Config
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-central-1"
+    client = boto3.client(
+        "s3", endpoint_url=endpoint_url, region_name=region, config=Config(s3={"addressing_style": "path"})
+    )
+    existing = {bucket["Name"] for bucket in client.list_buckets().get("Buckets", [])}
+    for name in bucket_names(template).values():
+        if name not in existing:
+            client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+
+
 # --------------------------------------------------------------------------------------------- functions
 
 
@@ -213,6 +241,7 @@ def function_environment(
     global_variables = (_function_globals(template).get("Environment") or {}).get("Variables") or {}
     own_variables = (_properties(resource).get("Environment") or {}).get("Variables") or {}
     parameters = template.get("Parameters") or {}
+    buckets = bucket_names(template)
 
     environment = {}
     for variable, value in {**global_variables, **own_variables}.items():
@@ -221,6 +250,8 @@ def function_environment(
             target = value["Ref"]
             if target in names:
                 resolved = names[target]
+            elif target in buckets:
+                resolved = buckets[target]
             elif target in parameters and "Default" in parameters[target]:
                 resolved = _scalar(parameters[target]["Default"])
         elif isinstance(value, dict) and set(value) == {"Fn::Sub"}:

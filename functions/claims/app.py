@@ -9,6 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cashback.bootstrap import Container
+from cashback.claims.receipts import read_receipt
 from cashback.claims.rules import ClaimState
 from cashback.claims.schemas import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
 from cashback.platform.observability import logger, metrics
@@ -27,12 +28,14 @@ def _actor() -> str:
 
 @app.post("/members/me/claims", summary="Claim cashback that did not come", tags=["claims"])
 def file_claim(request: Annotated[NewClaim, Body()]) -> tuple[ClaimOut, int]:
+    receipt = read_receipt(request.receipt) if request.receipt is not None else None
     claim = container.claims.file_claim(
         member_identity(app.current_event).sub,
         request.partner_id,
         request.order_id,
         request.order_date,
         request.order_amount,
+        receipt=receipt,
     )
     return ClaimOut.of(claim), HTTPStatus.CREATED
 

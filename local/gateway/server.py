@@ -178,6 +178,9 @@ class LocalGateway:
         authorizer, refusal = self.authorizers.authorize(route, request.headers, request.method, request.raw_path)
         if refusal is not None:
             return refusal
+        if self.aws is not None:
+            # What moto must hold (the receipts bucket, say): a test's `mock_aws` in this process resets it.
+            self.aws.prepare()
         request_id = str(uuid.uuid4())
         event = http_api_event(request, route, path_parameters, authorizer, request_id)
         try:

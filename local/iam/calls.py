@@ -5,7 +5,8 @@ module exists: a TransactWriteItems needs the item-level action of each of its i
 (Put -> PutItem, Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem), a
 TransactGetItems needs GetItem, a batch needs its own action on every table it touches, a Query or Scan
 on an index needs the index's ARN, SendMessageBatch is authorised as sqs:SendMessage, and an SES v2
-SendEmail needs ses:SendEmail on the identity of its From address.
+SendEmail needs ses:SendEmail on the identity of its From address. An S3 call on an object needs its
+action on that object's ARN (`arn:aws:s3:::<bucket>/<key>`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.iam.stack import Stack, bus_arn, ses_identity_arn
+from local.iam.stack import Stack, bus_arn, object_arn, ses_identity_arn
 
 ANY_RESOURCE = "*"
 
@@ -29,6 +30,8 @@ SQS_ACTIONS = {  # batch operations are authorised by the single message's actio
     "DeleteMessageBatch": "sqs:DeleteMessage",
     "ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
+
+S3_OBJECT_OPERATIONS = ("PutObject", "GetObject", "DeleteObject")
 
 
 @dataclass(frozen=True, order=True)
@@ -48,6 +51,8 @@ def needs(stack: Stack, iam_prefix: str, operation: str, params: Mapping[str, An
     if iam_prefix == "events" and operation == "PutEvents":
         buses = {entry.get("EventBusName") or "default" for entry in params["Entries"]}
         return {Need("events:PutEvents", bus_arn(bus)) for bus in buses}
+    if iam_prefix == "s3" and operation in S3_OBJECT_OPERATIONS:
+        return {Need(f"s3:{operation}", object_arn(params["Bucket"], params["Key"]))}
     if iam_prefix == "ses" and operation == "SendEmail" and "FromEmailAddress" in params:
         return {Need("ses:SendEmail", ses_identity_arn(params["FromEmailAddress"]))}
     # Not modelled: the call's own action on any resource, which only a `Resource: "*"` grant allows.

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from local.template import FUNCTION_TYPE, TABLE_TYPE, resources_of_type
+from local.template import BUCKET_TYPE, FUNCTION_TYPE, TABLE_TYPE, bucket_names, resources_of_type
 
 PARTITION = "aws"
 REGION = "eu-central-1"
@@ -38,6 +38,14 @@ class UnresolvableError(ValueError):
 
 def table_arn(name: str) -> str:
     return f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+
+
+def bucket_arn(name: str) -> str:
+    return f"arn:{PARTITION}:s3:::{name}"
+
+
+def object_arn(bucket: str, key: str) -> str:
+    return f"{bucket_arn(bucket)}/{key}"
 
 
 def queue_arn(name: str) -> str:
@@ -70,8 +78,12 @@ class Stack:
         self.table_names = dict(table_names)
         self._tables_by_name = {name: logical_id for logical_id, name in table_names.items()}
         self.bound_variables = self._bound_variables()
+        # Buckets keep the names the local stack creates them with, so a call's Bucket maps to its ARN.
+        self.bucket_names = bucket_names(template)
         # ARN -> logical id, to name resources in reports ("LedgerTable/index/by_time").
         self._names: dict[str, str] = {table_arn(name): logical_id for logical_id, name in table_names.items()}
+        for logical_id, name in self.bucket_names.items():
+            self._names[bucket_arn(name)] = logical_id
         for logical_id in resources_of_type(template, QUEUE_TYPE):
             self._names[queue_arn(logical_id)] = logical_id
         for logical_id in resources_of_type(template, SECRET_TYPE):
@@ -111,6 +123,8 @@ class Stack:
             return queue_url(logical_id)  # a URL, not an ARN: a policy naming a queue by !Ref matches nothing
         if kind == SECRET_TYPE:
             return secret_arn(logical_id)
+        if kind == BUCKET_TYPE:
+            return self.bucket_names[logical_id]
         raise UnresolvableError(f"!Ref {logical_id} ({kind}) is not understood by the IAM proof")
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -119,6 +133,8 @@ class Stack:
             return table_arn(self.table_names[logical_id])
         if kind == TABLE_TYPE and attribute == "StreamArn":
             return table_arn(self.table_names[logical_id]) + "/stream/*"
+        if kind == BUCKET_TYPE and attribute == "Arn":
+            return bucket_arn(self.bucket_names[logical_id])
         if kind == QUEUE_TYPE and attribute == "Arn":
             return queue_arn(logical_id)
         if kind == QUEUE_TYPE and attribute == "QueueName":

@@ -43,6 +43,7 @@ def test_two_agents_crediting_one_claim_at_once_credit_it_once(
         catalog=container.catalog,
         clicks=container.clicks,
         postbacks=container.postbacks,
+        receipts=container.receipts,
     )
     with pytest.raises(Conflict) as refused:
         agent_a.resolve(claim.claim_id, Resolution.CREDIT, "Goodwill", actor="agent-a", amount=150)

@@ -296,3 +296,44 @@ def test_every_policy_of_the_template_is_readable_by_the_proof() -> None:
     template = load_template()
     grants = function_grants(Stack(template, table_names(template, "cashback-test")))
     assert set(grants) == set(resources_of_type(template, "AWS::Serverless::Function"))
+
+
+BUCKET_TEMPLATE = """
+Resources:
+  Keeper:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/keeper
+      Handler: app.lambda_handler
+      Environment:
+        Variables:
+          RECEIPTS_BUCKET: !Ref ReceiptsBucket
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: [s3:PutObject, s3:GetObject]
+              Resource: !Sub ${ReceiptsBucket.Arn}/receipts/*
+  ReceiptsBucket:
+    Type: AWS::S3::Bucket
+"""
+
+
+def test_s3_object_calls_need_their_action_on_the_objects_arn() -> None:
+    # Given a function allowed to put and get objects under receipts/ of the template's bucket
+    template = yaml.load(BUCKET_TEMPLATE, Loader=CloudFormationLoader)  # noqa: S506 (a SafeLoader subclass)
+    stack = Stack(template, {})
+    bucket = stack.ref("ReceiptsBucket")
+    grants = function_grants(stack)["Keeper"]
+
+    def verdict(operation: str, key: str) -> dict[str, bool]:
+        found = needs(stack, "s3", operation, {"Bucket": bucket, "Key": key})
+        return {f"{need.action} on {stack.describe(need.resource)}": allowed(grants, need) for need in found}
+
+    # When it puts a receipt, deletes one (no grant), and puts an object outside receipts/ (wrong prefix)
+    # Then the put is allowed, the delete and the put elsewhere are reported, each on the bucket by name
+    assert verdict("PutObject", "receipts/c-1") == {"s3:PutObject on ReceiptsBucket/receipts/c-1": True}
+    assert verdict("DeleteObject", "receipts/c-1") == {"s3:DeleteObject on ReceiptsBucket/receipts/c-1": False}
+    assert verdict("PutObject", "exports/c-1") == {"s3:PutObject on ReceiptsBucket/exports/c-1": False}
+    # And the bucket resolves as the local stack names it
+    assert stack.get_att("ReceiptsBucket", "Arn") == f"arn:aws:s3:::{bucket}"
+    assert bucket == "cashback-receipts"

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler
     from cashback.catalog.repository import CatalogRepository
     from cashback.catalog.service import CatalogService
     from cashback.certificates.service import CertificateService
+    from cashback.claims.receipt_store import ReceiptStore
     from cashback.claims.repository import ClaimRepository
     from cashback.claims.service import ClaimService
     from cashback.clicks.service import ClickService
@@ -215,6 +216,24 @@ class Container:
             catalog=self.catalog,
             clicks=self.clicks,
             postbacks=self.postbacks,
+            receipts=self.receipts,
+        )
+
+    @cached_property
+    def receipts(self) -> ReceiptStore:
+        """Members' receipts in S3; the client is built on the first receipt. Path-style addressing: a
+        custom endpoint (moto, locally) has no `<bucket>.` host names."""
+        from functools import cache
+
+        import boto3
+        from botocore.config import Config
+
+        from cashback.claims.receipt_store import ReceiptStore
+
+        region = self.settings.region
+        config = Config(s3={"addressing_style": "path"})
+        return ReceiptStore(
+            cache(lambda: boto3.client("s3", region_name=region, config=config)), self.settings.receipts_bucket
         )
 
     @cached_property

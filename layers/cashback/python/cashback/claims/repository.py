@@ -70,6 +70,8 @@ class ClaimModel(Model):
     bonus = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     resolved_at = UTCDateTimeAttribute(null=True)
+    receipt_key = UnicodeAttribute(null=True)
+    receipt_type = UnicodeAttribute(null=True)
 
     by_owner = ByOwner()
     by_state = ByState()
@@ -87,6 +89,8 @@ class ClaimModel(Model):
             resolution_reason=self.resolution_reason,
             resolved_at=self.resolved_at,
             bonus=None if self.bonus is None else int(self.bonus),
+            receipt_key=self.receipt_key,
+            receipt_type=self.receipt_type,
         )
 
     def to_orphan(self) -> Orphan:
@@ -187,6 +191,8 @@ class ClaimRepository:
             order_date=claim.order_date.isoformat(),
             order_amount=str(claim.order_amount),
             created_at=claim.created_at,
+            receipt_key=claim.receipt_key,
+            receipt_type=claim.receipt_type,
         )
         try:
             with TransactWrite(connection=self._connection) as write:

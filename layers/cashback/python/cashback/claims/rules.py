@@ -38,6 +38,8 @@ class Claim:
     resolution_reason: str | None = None
     resolved_at: datetime | None = None
     bonus: int | None = None
+    receipt_key: str | None = None  # the member's receipt in the receipts bucket, if they attached one
+    receipt_type: str | None = None  # its media type, as its bytes say
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from cashback.claims.receipts import MAX_RECEIPT_TEXT
 from cashback.claims.rules import Claim, ClaimState, Orphan, Resolution
 
 
@@ -14,6 +15,12 @@ class NewClaim(BaseModel):
     order_id: str = Field(min_length=1, max_length=128)
     order_date: date
     order_amount: str = Field(min_length=1, max_length=20, description='Roubles, "1999.90"')
+    receipt: str | None = Field(
+        default=None,
+        max_length=MAX_RECEIPT_TEXT,
+        description="The order's receipt, base64 (or a data URL): a photo (JPEG, PNG, WebP, HEIC) or a PDF "
+        "of at most 2 MB",
+    )
 
 
 class ClaimOut(BaseModel):
@@ -27,6 +34,7 @@ class ClaimOut(BaseModel):
     bonus: int | None
     created_at: datetime
     resolved_at: datetime | None
+    receipt: bool = Field(description="Whether a receipt was attached")
 
     @classmethod
     def of(cls, claim: Claim) -> ClaimOut:
@@ -41,6 +49,7 @@ class ClaimOut(BaseModel):
             bonus=claim.bonus,
             created_at=claim.created_at,
             resolved_at=claim.resolved_at,
+            receipt=claim.receipt_key is not None,
         )
 
 

@@ -3,12 +3,15 @@ postback, crediting by hand, or declining, always with a reason the member sees.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from ulid import ULID
 
 from cashback.catalog.service import CatalogService
+from cashback.claims.receipt_store import ReceiptStore
+from cashback.claims.receipts import Receipt
 from cashback.claims.repository import ClaimRepository
 from cashback.claims.rules import (
     Claim,
@@ -45,6 +48,7 @@ class ClaimService:
         catalog: CatalogService,
         clicks: ClickService,
         postbacks: PostbackService,
+        receipts: ReceiptStore,
     ) -> None:
         self._claims = claims
         self._ledger = ledger
@@ -52,6 +56,7 @@ class ClaimService:
         self._catalog = catalog
         self._clicks = clicks
         self._postbacks = postbacks
+        self._receipts = receipts
 
     def file_claim(
         self,
@@ -61,6 +66,7 @@ class ClaimService:
         order_date: date,
         order_amount: str,
         *,
+        receipt: Receipt | None = None,
         now: datetime | None = None,
     ) -> Claim:
         now = now or datetime.now(UTC)
@@ -78,16 +84,29 @@ class ClaimService:
         click = click_before(order_date, partner_id, self._clicks.member_clicks(member_id, since, until), MOSCOW)
         # Due after the accrual period frozen on the member's click, not the partner's current one.
         check_claimable(order_date, click.accrual_days, today)
+        claim_id = str(ULID())
+        # Stored before the claim that names it: a claim never points at a receipt that is not there.
+        receipt_key = self._receipts.put(claim_id, receipt) if receipt is not None else None
         claim = Claim(
-            claim_id=str(ULID()),
+            claim_id=claim_id,
             member_id=member_id,
             partner_id=partner_id,
             order_id=order_id,
             order_date=order_date,
             order_amount=amount,
             created_at=now,
+            receipt_key=receipt_key,
+            receipt_type=receipt.media_type if receipt is not None else None,
         )
-        self._claims.file(claim)
+        try:
+            self._claims.file(claim)
+        except Exception:
+            if receipt_key is not None:
+                # Best effort: the claim's own error is the one the member must see, and the bucket's
+                # expiry removes a receipt left behind anyway.
+                with suppress(Exception):
+                    self._receipts.delete(receipt_key)
+            raise
         return claim
 
     def member_claims(self, member_id: str, limit: int | None, cursor: str | None) -> Page[Claim]:

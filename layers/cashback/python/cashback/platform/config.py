@@ -53,6 +53,7 @@ class Settings:
     rates_table: str = _variable("RATES_TABLE")  # the CBR's official rates, by currency and day
     settlement_queue_url: str = _variable("SETTLEMENT_QUEUE_URL")
     event_bus_name: str = _variable("EVENT_BUS_NAME", "default")
+    receipts_bucket: str = _variable("RECEIPTS_BUCKET")  # members' receipts for their claims (S3)
     # Secrets Manager secrets; the local stack and the tests hand the composition root their own values.
     link_signing_secret_arn: str = _variable("LINK_SIGNING_SECRET_ARN")
     postback_secrets_arn: str = _variable("POSTBACK_SECRETS_ARN")
