@@ -20,6 +20,7 @@ gives one request a failing or garbled answer.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import secrets
@@ -54,7 +55,7 @@ class InvalidAction(ValueError):
     pass
 
 
-def _moment(value: Any, name: str) -> datetime:
+def moment(value: Any, name: str) -> datetime:
     """ISO 8601 (an offset converted to UTC; none means UTC) or Admitad's own `YYYY-MM-DD HH:MM:SS`."""
     if isinstance(value, datetime):
         moment = value
@@ -123,6 +124,7 @@ class FakeAdmitad(BackgroundServer):
         self._lock = threading.Lock()
         self._actions: dict[str, dict[str, Any]] = {}
         self._lost_orders: list[dict[str, Any]] = []
+        self._lost_order_ids = itertools.count(1)  # never reset: a network never gives one id twice
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
         self._rate_limited = 0
         self._canned: list[tuple[str, int, bytes]] = []  # (path, status, body) answered once, in order
@@ -154,8 +156,8 @@ class FakeAdmitad(BackgroundServer):
         status = _text(action, "status")
         if status not in STATUSES:
             raise InvalidAction(f"status is one of {', '.join(STATUSES)}")
-        action_date = _moment(action.get("action_date"), "action_date")
-        status_updated = _moment(action.get("status_updated", action.get("action_date")), "status_updated")
+        action_date = moment(action.get("action_date"), "action_date")
+        status_updated = moment(action.get("status_updated", action.get("action_date")), "status_updated")
         tariff = action.get("tariff_id")
         reported: dict[str, Any] = {
             "action_id": int(action_id) if action_id.isdigit() else action_id,
@@ -190,10 +192,12 @@ class FakeAdmitad(BackgroundServer):
         with self._lock:
             return [dict(order) for order in self._lost_orders]
 
-    def answer_lost_order(self, ticket_id: str, status: str, reason: str = "") -> dict[str, Any]:
+    def answer_lost_order(
+        self, ticket_id: str, status: str, reason: str = "", at: datetime | None = None
+    ) -> dict[str, Any]:
         """The network's answer to a filed order: `accepted` (the order then appears in the statistics as a
-        pending action of the filed subid, as Admitad adds an accepted lost order) or `rejected` with its
-        reason. Answers the order as the API now reports it."""
+        pending action of the filed subid, updated `at`, by default now, as Admitad adds an accepted lost
+        order) or `rejected` with its reason. Answers the order as the API now reports it."""
         if status not in ("accepted", "rejected"):
             raise InvalidAction("a lost order is accepted or rejected")
         with self._lock:
@@ -206,7 +210,7 @@ class FakeAdmitad(BackgroundServer):
             order["decline_reason"] = reason if status == "rejected" else ""
             answered = dict(order)
         if status == "accepted":
-            now = datetime.now(UTC)
+            now = at or datetime.now(UTC)
             self.add_action(
                 {
                     "action_id": f"{LOST_ORDER_ACTION_BASE + int(answered['id'])}",
@@ -365,7 +369,7 @@ class FakeAdmitad(BackgroundServer):
             return 400, {}, _numbers({"error": "invalid_request", "error_description": "order_date is dd.mm.yyyy"})
         with self._lock:
             order = {
-                "id": len(self._lost_orders) + 1,
+                "id": next(self._lost_order_ids),
                 "advcampaign": int(fields["advcampaign"]) if fields["advcampaign"].isdigit() else fields["advcampaign"],
                 "website": int(fields["website"]) if fields["website"].isdigit() else fields["website"],
                 "order_id": fields["order_id"],

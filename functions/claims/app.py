@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cashback.bootstrap import Container
 from cashback.claims.receipts import read_receipt
-from cashback.claims.rules import ClaimState
+from cashback.claims.rules import ClaimState, Resolution
 from cashback.claims.schemas import ClaimOut, ClaimPage, NewClaim, QueuePage, ResolveRequest, queue_item
 from cashback.platform.observability import logger, metrics
 from cashback.platform.web.identity import admin_identity, member_identity
@@ -61,6 +61,9 @@ def queue(
 
 @app.post("/admin/claims/<claim_id>/resolve", summary="Resolve a claim, with a reason", tags=["admin"])
 def resolve(claim_id: Annotated[str, Path(max_length=64)], request: Annotated[ResolveRequest, Body()]) -> ClaimOut:
+    if request.action is Resolution.FILE_LOST_ORDER:
+        # Filed with the partner's network, whose answer (followed by a schedule) then resolves the claim.
+        return ClaimOut.of(container.lost_orders.file(claim_id, request.reason, actor=_actor()))
     claim = container.claims.resolve(
         claim_id,
         request.action,

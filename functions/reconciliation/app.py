@@ -1,5 +1,6 @@
-"""The daily reconciliation with a network: started by the schedule (03:00 Moscow) or by an operator, and
-reported.
+"""The networks' function: the daily reconciliation with a network, started by the schedule (03:00 Moscow)
+or by an operator, and reported; and the lost orders support filed with the network, followed by a schedule
+(`{"task": "lost_orders"}`) until the network answers.
 
 The schedule's payload is its Input, `{"network": "admitad", "scheduled_time": "<aws.scheduler.scheduled-time>"}`:
 the scheduler puts the invocation's scheduled time in, the same on each of its retries, and that time names
@@ -7,6 +8,7 @@ the run, so a retry resumes the run instead of starting another. An operator's s
 within the function's timeout; a run that fails is reported as failed and resumes on the next start.
 """
 
+from dataclasses import asdict
 from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -72,6 +74,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return app.resolve(event, context)
     # EventBridge Scheduler delivers the target's Input as the whole event. A failure is raised, so that
     # Lambda retries it and, past the retries, its on-failure destination keeps it (alarmed).
+    if event.get("task") == "lost_orders":
+        followed = container.lost_orders.follow()
+        metrics.add_metric(name="LostOrdersAccepted", unit=MetricUnit.Count, value=followed.accepted)
+        metrics.add_metric(name="LostOrdersRejected", unit=MetricUnit.Count, value=followed.rejected)
+        return asdict(followed)
     run = container.reconciliation.reconcile(str(event.get("network", "admitad")), now=_scheduled_time(event))
     _count(run)
     return ReconciliationOut.of(run).model_dump(mode="json")

@@ -178,17 +178,19 @@ class LocalRoutes:
         return json_response(200, {"items": self._admitad.lost_orders()})
 
     def admitad_answer_lost_order(self, ticket_id: str, body: bytes) -> Response:
-        """`{"status": "accepted" | "rejected", "reason"?}`: the network's answer to a filed lost order."""
+        """`{"status": "accepted" | "rejected", "reason"?, "at"?}`: the network's answer to a filed lost order
+        (`at`, ISO 8601, when it accepted it: by default now)."""
         if self._admitad is None:
             return self._no_admitad()
-        from local.fake_admitad import InvalidAction
+        from local.fake_admitad import InvalidAction, moment
 
         request, refusal = _json_object(body)
         if request is None:
             return refusal or NOT_FOUND
         try:
+            at = moment(request["at"], "at") if request.get("at") is not None else None
             answered = self._admitad.answer_lost_order(
-                ticket_id, str(request.get("status", "")), str(request.get("reason", ""))
+                ticket_id, str(request.get("status", "")), str(request.get("reason", "")), at
             )
         except InvalidAction as error:
             return api_error(422, "invalid_answer", str(error))

@@ -30,8 +30,9 @@ if TYPE_CHECKING:  # the modules themselves are imported on first use: a handler
     from cashback.ledger.repository import Ledger
     from cashback.ledger.service import LedgerService
     from cashback.members.service import MemberService
-    from cashback.networks.actions import ActionStatistics
+    from cashback.networks.actions import ActionStatistics, LostOrders
     from cashback.networks.admitad_api import AdmitadApi
+    from cashback.networks.lost_orders import LostOrderService
     from cashback.networks.service import ReconciliationService
     from cashback.notifications.service import NotificationService
     from cashback.outbox.relay import EventPublisher
@@ -327,7 +328,19 @@ class Container:
         return AdmitadApi(
             self.settings.admitad_api_url,
             credentials=lambda: credentials_from_json(self.secrets.value(Secret.ADMITAD_API)),
+            website_id=self.settings.admitad_website_id or None,
         )
+
+    @cached_property
+    def lost_orders(self) -> LostOrderService:
+        from cashback.networks.lost_orders import LostOrderService
+
+        return LostOrderService(self.claims, self.catalog, self._lost_orders_at)
+
+    def _lost_orders_at(self, network: str) -> LostOrders:
+        if network == "admitad":
+            return self.admitad_api
+        raise MissingSetting(f"the network {network!r} takes no lost orders")
 
     @cached_property
     def reconciliation(self) -> ReconciliationService:

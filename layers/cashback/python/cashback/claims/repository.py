@@ -6,8 +6,8 @@ Two sparse indexes serve the two readers: `by_owner` (a member's own claims, new
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from cashback.claims.rules import Claim, ClaimState, Orphan
+from cashback.claims.rules import RESOLVABLE, Claim, ClaimState, Orphan
 from cashback.platform import dynamodb as tables
 from cashback.platform.errors import Conflict
 from cashback.platform.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -72,6 +72,11 @@ class ClaimModel(Model):
     resolved_at = UTCDateTimeAttribute(null=True)
     receipt_key = UnicodeAttribute(null=True)
     receipt_type = UnicodeAttribute(null=True)
+    click_id = UnicodeAttribute(null=True)
+    lost_order_id = UnicodeAttribute(null=True)  # the network's ticket of the claim filed as a lost order
+    filing_since = UTCDateTimeAttribute(null=True)  # a filing with the network under way (a lease)
+    filed_by = UnicodeAttribute(null=True)
+    filed_at = UTCDateTimeAttribute(null=True)
 
     by_owner = ByOwner()
     by_state = ByState()
@@ -91,6 +96,8 @@ class ClaimModel(Model):
             bonus=None if self.bonus is None else int(self.bonus),
             receipt_key=self.receipt_key,
             receipt_type=self.receipt_type,
+            click_id=self.click_id,
+            lost_order_id=self.lost_order_id,
         )
 
     def to_orphan(self) -> Orphan:
@@ -133,6 +140,10 @@ def _resolved(state: ClaimState, reason: str, by: str, at: datetime, bonus: int 
         ClaimModel.resolved_at.set(at),
         *([ClaimModel.bonus.set(bonus)] if bonus is not None else []),
     ]
+
+
+def _resolvable() -> Any:
+    return ClaimModel.state.is_in(*(state.value for state in RESOLVABLE))
 
 
 def _listed(at: datetime, item_id: str) -> str:
@@ -193,6 +204,7 @@ class ClaimRepository:
             created_at=claim.created_at,
             receipt_key=claim.receipt_key,
             receipt_type=claim.receipt_type,
+            click_id=claim.click_id,
         )
         try:
             with TransactWrite(connection=self._connection) as write:
@@ -219,7 +231,7 @@ class ClaimRepository:
             write.update(
                 ClaimModel(f"CLAIM#{claim_id}", "ITEM"),
                 actions=_resolved(state, reason, by, at, bonus),
-                condition=ClaimModel.state == ClaimState.OPEN.value,
+                condition=_resolvable(),
             )
 
         return attach
@@ -239,7 +251,7 @@ class ClaimRepository:
         try:
             ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
                 actions=_resolved(state, reason, by, at, bonus),
-                condition=ClaimModel.state == ClaimState.OPEN.value,
+                condition=_resolvable(),
             )
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
@@ -254,6 +266,71 @@ class ClaimRepository:
                     ClaimModel.resolved_at.set(at),
                 ]
             )
+
+    # --- lost orders: filed with the network, then its answer ------------------------------------------
+
+    def start_filing(self, claim_id: str, at: datetime, lease: timedelta) -> bool:
+        """Takes the open claim for filing with the network: False while another filing holds it (a crash
+        leaves the lease to expire, so that the claim can be filed again). One filing at a time, since a
+        network files a lost order twice if asked twice."""
+        try:
+            ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
+                actions=[ClaimModel.filing_since.set(at)],
+                condition=(ClaimModel.state == ClaimState.OPEN.value)
+                & (ClaimModel.filing_since.does_not_exist() | (ClaimModel.filing_since < at - lease)),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_filing(self, claim_id: str) -> None:
+        ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(actions=[ClaimModel.filing_since.remove()])
+
+    def filed(self, claim_id: str, ticket_id: str, *, by: str, at: datetime) -> None:
+        ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
+            actions=[
+                ClaimModel.state.set(ClaimState.FILED.value),
+                ClaimModel.lost_order_id.set(ticket_id),
+                ClaimModel.filed_by.set(by),
+                ClaimModel.filed_at.set(at),
+                ClaimModel.filing_since.remove(),
+            ],
+            condition=ClaimModel.state == ClaimState.OPEN.value,
+        )
+
+    def network_answered(self, claim_id: str, state: ClaimState, reason: str, *, at: datetime) -> bool:
+        """Closes a filed claim with the network's answer; False when support resolved it meanwhile."""
+        try:
+            ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
+                actions=_resolved(state, reason, "network", at, None),
+                condition=ClaimModel.state == ClaimState.FILED.value,
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def reopen(self, claim_id: str) -> bool:
+        """A filed claim back to open, without its ticket; False when it was resolved meanwhile."""
+        try:
+            ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
+                actions=[ClaimModel.state.set(ClaimState.OPEN.value), ClaimModel.lost_order_id.remove()],
+                condition=ClaimModel.state == ClaimState.FILED.value,
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def filed_claims(self) -> Iterator[Claim]:
+        """Every claim awaiting a network's answer, from the sparse state index (never a scan)."""
+        for model in ClaimModel.by_state.query(ClaimState.FILED.value):
+            if model.kind == "claim":
+                yield model.to_claim()
 
     # --- listings ---------------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from cashback.platform.errors import InvalidInput
 
 class ClaimState(StrEnum):
     OPEN = "open"
+    FILED = "filed"  # filed with the network as a lost order: its answer is awaited
+    ACCEPTED = "accepted"  # the network accepted the lost order: its cashback arrives as the order's conversion
     MATCHED = "matched"  # matched to a kept postback, which then accrued to the member
     CREDITED = "credited"  # credited by hand
     DECLINED = "declined"
@@ -23,6 +25,7 @@ class Resolution(StrEnum):
     MATCH = "match"
     CREDIT = "credit"
     DECLINE = "decline"
+    FILE_LOST_ORDER = "file_lost_order"  # file it with the network, whose answer then resolves it
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,13 @@ class Claim:
     bonus: int | None = None
     receipt_key: str | None = None  # the member's receipt in the receipts bucket, if they attached one
     receipt_type: str | None = None  # its media type, as its bytes say
+    click_id: str | None = None  # the member's click before the order (claims filed before it was kept: None)
+    lost_order_id: str | None = None  # the network's ticket, once filed with it as a lost order
+
+
+# What support can still resolve by hand: a claim filed with the network too (its credit, linked to the
+# order, leaves a later conversion of the order only the difference).
+RESOLVABLE = (ClaimState.OPEN, ClaimState.FILED)
 
 
 @dataclass(frozen=True)

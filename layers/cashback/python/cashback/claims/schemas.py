@@ -35,6 +35,9 @@ class ClaimOut(BaseModel):
     created_at: datetime
     resolved_at: datetime | None
     receipt: bool = Field(description="Whether a receipt was attached")
+    lost_order_id: str | None = Field(
+        default=None, description="The network's id of the lost order support filed for the claim, if it did"
+    )
 
     @classmethod
     def of(cls, claim: Claim) -> ClaimOut:
@@ -50,6 +53,7 @@ class ClaimOut(BaseModel):
             created_at=claim.created_at,
             resolved_at=claim.resolved_at,
             receipt=claim.receipt_key is not None,
+            lost_order_id=claim.lost_order_id,
         )
 
 

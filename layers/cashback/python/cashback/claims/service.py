@@ -3,8 +3,9 @@ postback, crediting by hand, or declining, always with a reason the member sees.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from ulid import ULID
@@ -14,6 +15,7 @@ from cashback.claims.receipt_store import ReceiptStore
 from cashback.claims.receipts import Receipt
 from cashback.claims.repository import ClaimRepository
 from cashback.claims.rules import (
+    RESOLVABLE,
     Claim,
     ClaimState,
     Orphan,
@@ -36,6 +38,9 @@ from cashback.platform.pagination import Page
 from cashback.postbacks.pricing import over_ceiling
 from cashback.postbacks.rules import NOT_MATCHABLE, Postback, PostbackStatus, transaction_id
 from cashback.postbacks.service import PostbackService
+
+# How long one filing with the network holds a claim: a crash mid-call frees it for support after this.
+FILING_LEASE = timedelta(minutes=2)
 
 
 class ClaimService:
@@ -97,6 +102,7 @@ class ClaimService:
             created_at=now,
             receipt_key=receipt_key,
             receipt_type=receipt.media_type if receipt is not None else None,
+            click_id=click.click_id,
         )
         try:
             self._claims.file(claim)
@@ -137,7 +143,7 @@ class ClaimService:
         if not reason.strip():
             raise InvalidInput("a resolution needs a reason", code="reason_required")
         claim = self._require_claim(claim_id)
-        if claim.state is not ClaimState.OPEN:
+        if claim.state not in RESOLVABLE:
             raise Conflict(f"claim {claim_id} is already {claim.state.value}", code="claim_already_resolved")
         if resolution is Resolution.DECLINE:
             self._claims.resolve(claim_id, ClaimState.DECLINED, reason, by=actor, at=now)
@@ -145,12 +151,64 @@ class ClaimService:
             if amount is None or amount <= 0:
                 raise InvalidInput("a credit by hand needs a positive amount", code="invalid_amount")
             self._credit(claim, amount, reason, actor, now)
-        else:
+        elif resolution is Resolution.MATCH:
             bonus = self._match(claim, orphan_id, now)
             self._claims.resolve(
                 claim_id, ClaimState.MATCHED, reason, by=actor, at=now, bonus=bonus, matched_orphan=orphan_id
             )
+        else:  # filing with the network is the lost-order service's (networks), not a resolution here
+            raise InvalidInput(f"{resolution.value} does not resolve a claim by hand", code="invalid_action")
         return self._require_claim(claim_id)
+
+    # --- lost orders: support files a claim with the network, which answers later ------------------------
+
+    def take_for_filing(self, claim_id: str, now: datetime) -> Claim:
+        """The open claim, held for one filing with the network (until `filed` or `release_filing`)."""
+        claim = self._require_claim(claim_id)
+        if claim.state is not ClaimState.OPEN:
+            raise Conflict(f"claim {claim_id} is already {claim.state.value}", code="claim_already_resolved")
+        if not self._claims.start_filing(claim_id, now, FILING_LEASE):
+            if self._require_claim(claim_id).state is not ClaimState.OPEN:
+                raise Conflict(f"claim {claim_id} was resolved a moment ago", code="claim_already_resolved")
+            raise Conflict(f"claim {claim_id} is being filed with the network", code="filing_in_progress")
+        return claim
+
+    def release_filing(self, claim_id: str) -> None:
+        self._claims.release_filing(claim_id)
+
+    def filed(self, claim_id: str, ticket_id: str, *, actor: str, now: datetime) -> Claim:
+        self._claims.filed(claim_id, ticket_id, by=actor, at=now)
+        return self._require_claim(claim_id)
+
+    def claim_click(self, claim: Claim) -> Click:
+        """The member's click the claim names (claims filed before clicks were kept with them: found again)."""
+        click_id = claim.click_id
+        if click_id is None:
+            since, until = order_window(claim.order_date, MOSCOW)
+            seen = self._clicks.member_clicks(claim.member_id, since, until)
+            click_id = click_before(claim.order_date, claim.partner_id, seen, MOSCOW).click_id
+        click = self._clicks.find_click(click_id)
+        if click is None:
+            raise NotFound(f"the click {click_id} of claim {claim.claim_id} is gone", code="click_not_found")
+        return click
+
+    def reopen(self, claim: Claim) -> bool:
+        """A filed claim the network has no record of goes back to support's open queue."""
+        return self._claims.reopen(claim.claim_id)
+
+    def receipt_of(self, claim: Claim) -> Receipt | None:
+        """The member's receipt of the claimed order, which the network sees with a lost order."""
+        return self._receipts.get(claim.receipt_key) if claim.receipt_key else None
+
+    def filed_claims(self) -> Iterator[Claim]:
+        return self._claims.filed_claims()
+
+    def network_answered(self, claim: Claim, accepted: bool, reason: str, now: datetime) -> bool:
+        """The network's answer closes a filed claim: accepted, its cashback arrives as the order's
+        conversion (postback or reconciliation); rejected, it is declined with the network's reason. False
+        when support resolved it in the meantime."""
+        state = ClaimState.ACCEPTED if accepted else ClaimState.DECLINED
+        return self._claims.network_answered(claim.claim_id, state, reason, at=now)
 
     def _credit(self, claim: Claim, amount: int, reason: str, actor: str, now: datetime) -> None:
         """Support's credit, linked to the order (a later postback or reconciliation of it pays only the
@@ -181,7 +239,7 @@ class ClaimService:
         except Conflict as error:
             raise already_resolved from error
         if not outcome.applied:
-            if self._require_claim(claim.claim_id).state is not ClaimState.OPEN:
+            if self._require_claim(claim.claim_id).state not in RESOLVABLE:
                 raise already_resolved  # another agent credited it a moment ago
             # The member's order was credited before, through another of their claims of it.
             raise Conflict("this order has already been credited", code="order_already_credited")

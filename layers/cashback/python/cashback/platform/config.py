@@ -63,6 +63,8 @@ class Settings:
     # JSON {"client_id", "client_secret"}.
     admitad_api_url: str = _variable("ADMITAD_API_URL", "https://api.admitad.com/")
     admitad_api_secret_arn: str = _variable("ADMITAD_API_SECRET_ARN")
+    # The programme's site at Admitad (its "ad space" id): lost orders are filed for it.
+    admitad_website_id: str = _variable("ADMITAD_WEBSITE_ID")
     # Messages: the SES identity emails come from, and the sender id SMS show where the country allows one.
     email_sender_address: str = _variable("EMAIL_SENDER_ADDRESS")
     sms_sender_id: str = _variable("SMS_SENDER_ID")

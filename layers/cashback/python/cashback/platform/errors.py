@@ -69,3 +69,10 @@ class MalformedInput(DomainError):
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
+
+
+class UpstreamUnavailable(DomainError):
+    """A partner network did not answer, or failed: nothing was changed here, and the call can be repeated."""
+
+    status = 502
+    code = "network_unavailable"
