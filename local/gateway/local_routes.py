@@ -77,6 +77,8 @@ class LocalRoutes:
         schedule = re.fullmatch(r"/_local/schedules/([^/]+)", path)
         if schedule and method == "POST":
             return self.schedule(unquote(schedule.group(1)), query.get("event"))
+        if path == "/_local/clicks" and method == "POST":
+            return self.past_click(request.body)
         if path == "/_local/admitad/actions" and method == "POST":
             return self.admitad_action(request.body)
         if path == "/_local/admitad/lost-orders" and method == "GET":
@@ -150,6 +152,42 @@ class LocalRoutes:
                 failed = True
                 results.append({"error": {"code": "handler_failed", "message": f"{type(error).__name__}: {error}"}})
         return json_response(500 if failed else 200, {"delivered": delivered, "results": results})
+
+    def past_click(self, body: bytes) -> Response:
+        """`{"phone", "partner_id", "clicked_at"}`: the member's click through to the store at a past time, as
+        the redirect would have recorded it then (at the terms in force then). A claim needs a click before
+        its order and an accrual period since: this lets people walk through one without waiting weeks."""
+        from datetime import UTC, datetime
+
+        from cashback.catalog.rules import PartnerNotFound
+        from local.fake_admitad import InvalidAction, moment
+        from local.wiring import local_container
+
+        request, refusal = _json_object(body)
+        if request is None:
+            return refusal or NOT_FOUND
+        phone, partner_id = request.get("phone"), request.get("partner_id")
+        if not isinstance(phone, str) or not isinstance(partner_id, str):
+            return api_error(422, "invalid_click", "phone and partner_id are strings")
+        try:
+            clicked_at = moment(request.get("clicked_at"), "clicked_at")
+        except InvalidAction as error:
+            return api_error(422, "invalid_click", str(error))
+        if clicked_at > datetime.now(UTC):
+            return api_error(422, "invalid_click", "clicked_at is in the past")
+        container = local_container(self._host.function_environment("ClicksFunction"))
+        try:
+            redirect = container.clicks.record_click(
+                tokens.member_id_for(phone), partner_id, user_agent="recorded by /_local/clicks", now=clicked_at
+            )
+        except PartnerNotFound:
+            return api_error(404, "partner_not_found", f"there is no active partner {partner_id}")
+        click = redirect.click
+        assert click is not None  # a recorded click, never a refused link
+        return json_response(
+            201,
+            {"click_id": click.click_id, "partner_id": click.partner_id, "clicked_at": click.clicked_at.isoformat()},
+        )
 
     def _no_admitad(self) -> Response:
         return api_error(404, "admitad_fake_not_running", "this gateway was started without the fake Admitad API")

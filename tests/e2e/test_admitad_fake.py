@@ -107,7 +107,7 @@ def test_people_answer_a_filed_lost_order_as_the_network_would(
     api: ApiClient, fake_admitad: FakeAdmitad, container: Container
 ) -> None:
     order = LostOrder(
-        "16421", "A-80", date(2026, 11, 19), Decimal("100"), Decimal("5"), "c-1", "", b"%PDF", "application/pdf"
+        "16421", "A-80", date(2026, 11, 19), Decimal("100"), Decimal("5"), "c-1", "lost", b"%PDF", "application/pdf"
     )
     ticket = container.admitad_api.file_lost_order(order)
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from local.fake_admitad import FakeAdmitad
-from tests.e2e.test_postbacks_story import claim, member, seeded, transactions, visited
+from tests.e2e.test_postbacks_story import admitad, claim, member, seeded, transactions, visited
 
 __all__ = ["member", "seeded"]  # fixtures
 
@@ -93,3 +94,49 @@ def test_a_claim_without_a_receipt_is_not_filed_with_the_network_and_stays_open(
     assert api.get("/_local/admitad/lost-orders").json() == {"items": []}
     [mine] = api.get("/members/me/claims", token=member["token"]).json()["items"]
     assert (mine["state"], mine["receipt"]) == ("open", False)
+
+
+def test_the_readme_s_claim_walk_through_a_past_click_a_claim_once_a_credit_and_only_the_difference_later(
+    api: Any, member: dict[str, str], admin_token: str
+) -> None:
+    # Given the member's visit to Lamoda 60 days ago (6% then), recorded as the redirect would have then
+    sixty_days_ago = datetime.now(UTC) - timedelta(days=60)
+    visit = {"phone": member["phone"], "partner_id": "lamoda", "clicked_at": sixty_days_ago.isoformat()}
+    recorded = api.post("/_local/clicks", json=visit)
+    assert recorded.status == 201
+    click_id = recorded.json()["click_id"]
+
+    # When they claim that day's order twice, and support credits the claim 150
+    body = {"partner_id": "lamoda", "order_id": f"LM-{click_id[-6:]}", "order_amount": "4990.00"}
+    body["order_date"] = sixty_days_ago.date().isoformat()
+    first = api.post("/members/me/claims", token=member["token"], json=body)
+    second = api.post("/members/me/claims", token=member["token"], json=body)
+    credit = {"action": "credit", "amount": 150, "reason": "Lamoda confirmed the order by email"}
+    credited = api.post(f"/admin/claims/{first.json()['claim_id']}/resolve", token=admin_token, json=credit)
+
+    # Then the claim is filed once and credited
+    assert (first.status, second.status, second.json()["error"]["code"]) == (201, 409, "claim_exists")
+    assert (credited.status, credited.json()["state"]) == (200, "credited")
+
+    # When Lamoda's postback for the order arrives after all (6% of 4,990.00: 299 bonuses)
+    late = admitad(api, click_id, f"9{click_id[-8:].lower()}", "approved", "4990.00", order_id=body["order_id"])
+
+    # Then it pays only what support did not credit: 299 - 150
+    assert late.status == 200
+    amounts = {t["kind"]: t["amount"] for t in transactions(api, member["token"])}
+    assert (amounts["adjustment"], amounts["purchase"]) == (150, 149)
+
+
+def test_a_past_click_people_record_carries_the_terms_in_force_then(api: Any, container: Any, seeded: None) -> None:
+    clicked_at = datetime.now(UTC) - timedelta(days=60)  # before any promotion the seed runs
+    visit = {"phone": "+79160000001", "partner_id": "lamoda", "clicked_at": clicked_at.isoformat()}
+
+    recorded = api.post("/_local/clicks", visit)
+    future = api.post("/_local/clicks", {**visit, "clicked_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()})
+    unknown = api.post("/_local/clicks", {**visit, "partner_id": "no-such-store"})
+
+    assert recorded.status == 201
+    click = container.clicks.find_click(recorded.json()["click_id"])
+    assert click is not None
+    assert (click.rate_percent, click.clicked_at) == (Decimal("6"), clicked_at.replace(microsecond=0))
+    assert (future.status, unknown.status) == (422, 404)

@@ -85,3 +85,28 @@ def test_secrets_outlive_the_stack_and_no_deploy_rewrites_their_values(template:
     for logical_id in ("PostbackSecrets", "CertificateCodeSecret"):
         written = {"SecretString", "GenerateSecretString"} & set(properties(template["Resources"][logical_id]))
         assert not written, f"{logical_id}: a template edit would replace the value the operator relies on"
+
+
+def test_every_bucket_is_private_encrypted_tls_only_and_expires_what_it_keeps(template: dict[str, Any]) -> None:
+    # moto enforces none of this: a bucket that serves the public, keeps receipts for ever or speaks plain
+    # HTTP would pass every other test.
+    buckets = resources_of_type(template, "AWS::S3::Bucket")
+    assert buckets, "the receipts bucket is gone"
+    policies = resources_of_type(template, "AWS::S3::BucketPolicy").values()
+    for logical_id, bucket in buckets.items():
+        settings = properties(bucket)
+        assert set(settings["PublicAccessBlockConfiguration"].values()) == {True}, logical_id
+        assert len(settings["PublicAccessBlockConfiguration"]) == 4, logical_id
+        [encryption] = settings["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms"), logical_id
+        rules = settings["LifecycleConfiguration"]["Rules"]
+        expiring = [r for r in rules if r.get("ExpirationInDays") and r["Status"] == "Enabled"]
+        assert expiring, f"{logical_id} keeps objects for ever"
+        tls_only = [
+            statement
+            for policy in policies
+            if properties(policy)["Bucket"] == {"Ref": logical_id}
+            for statement in properties(policy)["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+        ]
+        assert tls_only, f"{logical_id} answers plain HTTP"
