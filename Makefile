@@ -132,9 +132,11 @@ FUZZ_EXAMPLES ?= 30
 fuzz: interpreter $(VENV_STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/e2e/test_openapi_fuzz.py -q -p no:cacheprovider
 
+# Two processes: the moto tests in one, the local stack's (DynamoDB Local, the gateway) in the other
+# (tests/conftest.py groups them), which halves the suite's time on two cores.
 test: interpreter install lint typecheck validate build
 	$(PY) -m local.openapi --check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: interpreter $(VENV_STAMP) compile
 	$(PY) -m bench

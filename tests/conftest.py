@@ -10,6 +10,7 @@ import os
 import tempfile
 
 import moto  # noqa: F401  (imported first on purpose, see above)
+import pytest
 
 os.environ.update(
     {
@@ -46,3 +47,13 @@ pytest_plugins = [
     "tests.fixtures.notifications",
     "tests.fixtures.admitad",
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n 2 --dist loadgroup` (make test) the fast moto tests run on one worker and the tests
+    of the local stack (DynamoDB Local, the gateway) on the other. A moto test leaves its mocked clients and
+    model connections behind in its process; a gateway started after it in the same process would serve
+    from them, so the two kinds never share a process (serially the local stack's tests run first)."""
+    for item in items:
+        kind = "unit" if item.nodeid.startswith("tests/unit/") else "local_stack"
+        item.add_marker(pytest.mark.xdist_group(kind))
