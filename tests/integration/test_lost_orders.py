@@ -13,6 +13,7 @@ from cashback.bootstrap import Container
 from cashback.claims.receipts import Receipt
 from cashback.claims.rules import Claim, ClaimState
 from cashback.ledger.rules import Balances, Status
+from cashback.networks.actions import LostOrderAnswer
 from cashback.platform.errors import Conflict, InvalidInput, UpstreamUnavailable
 from local.fake_admitad import FakeAdmitad
 from tests.builders import a_member, a_recorded_click
@@ -49,6 +50,14 @@ def a_claim(
     )
     claim = container.claims.file_claim(member_id, partner_id, order_id, ORDERED, "4000.00", receipt=receipt)
     return claim, click.click_id
+
+
+def a_filed_claim(container: Container, member_id: str, partner_id: str, order_id: str = "LM-1") -> tuple[Claim, str]:
+    """A member's claim that support filed with the network; and the network's ticket of it."""
+    claim, _ = a_claim(container, member_id, partner_id, order_id)
+    filed = container.lost_orders.file(claim.claim_id, "the member sent the receipt", actor="agent-1")
+    assert filed.lost_order_id is not None
+    return claim, filed.lost_order_id
 
 
 def test_support_files_a_claim_with_the_network_with_the_member_s_click_and_receipt(
@@ -150,11 +159,9 @@ def test_a_rejected_lost_order_declines_the_claim_with_the_network_s_reason(
     fake_admitad: FakeAdmitad, container: Container, new_member_id: Callable[[], str], lamoda: str
 ) -> None:
     member = new_member_id()
-    claim, _ = a_claim(container, member, lamoda)
-    filed = container.lost_orders.file(claim.claim_id, "the member sent the receipt", actor="agent-1")
-    assert filed.lost_order_id is not None
+    _, ticket = a_filed_claim(container, member, lamoda)
 
-    fake_admitad.answer_lost_order(filed.lost_order_id, "rejected", "The order was cancelled by the buyer")
+    fake_admitad.answer_lost_order(ticket, "rejected", "The order was cancelled by the buyer")
     followed = container.lost_orders.follow()
 
     [mine] = container.claims.member_claims(member, None, None).items
@@ -168,10 +175,8 @@ def test_an_accepted_lost_order_pays_through_the_network_s_report_of_it_once(
 ) -> None:
     # Given a claim filed with Admitad that Admitad accepts
     member = new_member_id()
-    claim, _ = a_claim(container, member, lamoda)
-    filed = container.lost_orders.file(claim.claim_id, "the member sent the receipt", actor="agent-1")
-    assert filed.lost_order_id is not None
-    fake_admitad.answer_lost_order(filed.lost_order_id, "accepted")
+    _, ticket = a_filed_claim(container, member, lamoda)
+    fake_admitad.answer_lost_order(ticket, "accepted")
 
     # When the schedule follows the answer, and the daily reconciliation pulls the order it now reports
     followed = container.lost_orders.follow()
@@ -192,11 +197,9 @@ def test_a_claim_support_credits_while_the_network_looks_is_not_closed_again_by_
     from cashback.claims.rules import Resolution
 
     member = new_member_id()
-    claim, _ = a_claim(container, member, lamoda)
-    filed = container.lost_orders.file(claim.claim_id, "the member sent the receipt", actor="agent-1")
+    claim, ticket = a_filed_claim(container, member, lamoda)
     container.claims.resolve(claim.claim_id, Resolution.CREDIT, "goodwill", actor="agent-2", amount=150)
-    assert filed.lost_order_id is not None
-    fake_admitad.answer_lost_order(filed.lost_order_id, "rejected", "no such order")
+    fake_admitad.answer_lost_order(ticket, "rejected", "no such order")
 
     followed = container.lost_orders.follow()
 
@@ -208,16 +211,10 @@ def test_the_pass_answers_what_it_can_and_then_fails_for_what_the_network_did_no
     fake_admitad: FakeAdmitad, container: Container, new_member_id: Callable[[], str], lamoda: str
 ) -> None:
     member = new_member_id()
-    first, _ = a_claim(container, member, lamoda, order_id="LM-1")
-    second, _ = a_claim(container, member, lamoda, order_id="LM-2")
-    tickets = [
-        container.lost_orders.file(c.claim_id, "the member sent the receipt", actor="agent-1").lost_order_id
-        for c in (first, second)
-    ]
-    fake_admitad.answer_lost_order(str(tickets[1]), "rejected", "duplicate")
-    fake_admitad.answer_next(500, b"{}", path=f"/lost_orders/{tickets[0]}/")
-    fake_admitad.answer_next(500, b"{}", path=f"/lost_orders/{tickets[0]}/")
-    fake_admitad.answer_next(500, b"{}", path=f"/lost_orders/{tickets[0]}/")
+    tickets = [a_filed_claim(container, member, lamoda, order_id)[1] for order_id in ("LM-1", "LM-2")]
+    fake_admitad.answer_lost_order(tickets[1], "rejected", "duplicate")
+    for _ in range(3):  # every try the client makes
+        fake_admitad.answer_next(500, b"{}", path=f"/lost_orders/{tickets[0]}/")
 
     with pytest.raises(UpstreamUnavailable):
         container.lost_orders.follow()
@@ -242,3 +239,33 @@ def test_a_filing_the_network_has_no_record_of_goes_back_to_support_s_open_queue
     assert filed.lost_order_id is not None
     again = container.lost_orders.file(claim.claim_id, "filed anew", actor="agent-1")
     assert again.state is ClaimState.FILED
+
+
+def test_a_claim_support_credits_while_the_network_files_it_keeps_the_credit_and_the_ticket(
+    fake_admitad: FakeAdmitad, container: Container, new_member_id: Callable[[], str], lamoda: str
+) -> None:
+    from cashback.claims.rules import Resolution
+    from cashback.networks.actions import LostOrder
+    from cashback.networks.lost_orders import LostOrderService
+
+    member = new_member_id()
+    claim, _ = a_claim(container, member, lamoda)
+
+    class CreditedMeanwhile:
+        """Admitad, slow to answer: agent B credits the claim by hand before the filing returns."""
+
+        def file_lost_order(self, order: LostOrder) -> str:
+            container.claims.resolve(claim.claim_id, Resolution.CREDIT, "goodwill", actor="agent-b", amount=150)
+            return container.admitad_api.file_lost_order(order)
+
+        def lost_order(self, ticket_id: str) -> LostOrderAnswer:
+            return container.admitad_api.lost_order(ticket_id)
+
+    agent_a = LostOrderService(container.claims, container.catalog, lambda network: CreditedMeanwhile())
+    with pytest.raises(Conflict) as refused:
+        agent_a.file(claim.claim_id, "the member sent the receipt", actor="agent-a")
+
+    [mine] = container.claims.member_claims(member, None, None).items
+    [order] = fake_admitad.lost_orders()
+    assert refused.value.code == "claim_already_resolved"
+    assert (mine.state, mine.bonus, mine.lost_order_id) == (ClaimState.CREDITED, 150, str(order["id"]))

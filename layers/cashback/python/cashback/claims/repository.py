@@ -142,6 +142,21 @@ def _resolved(state: ClaimState, reason: str, by: str, at: datetime, bonus: int 
     ]
 
 
+def _is(state: ClaimState) -> Any:
+    return ClaimModel.state == state.value
+
+
+def _update_if(claim_id: str, actions: list[Any], condition: Any) -> bool:
+    """Updates the claim if `condition` holds; False (nothing written) if it does not."""
+    try:
+        ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def _resolvable() -> Any:
     return ClaimModel.state.is_in(*(state.value for state in RESOLVABLE))
 
@@ -273,58 +288,38 @@ class ClaimRepository:
         """Takes the open claim for filing with the network: False while another filing holds it (a crash
         leaves the lease to expire, so that the claim can be filed again). One filing at a time, since a
         network files a lost order twice if asked twice."""
-        try:
-            ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
-                actions=[ClaimModel.filing_since.set(at)],
-                condition=(ClaimModel.state == ClaimState.OPEN.value)
-                & (ClaimModel.filing_since.does_not_exist() | (ClaimModel.filing_since < at - lease)),
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _update_if(
+            claim_id,
+            [ClaimModel.filing_since.set(at)],
+            (ClaimModel.state == ClaimState.OPEN.value)
+            & (ClaimModel.filing_since.does_not_exist() | (ClaimModel.filing_since < at - lease)),
+        )
 
     def release_filing(self, claim_id: str) -> None:
         ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(actions=[ClaimModel.filing_since.remove()])
 
-    def filed(self, claim_id: str, ticket_id: str, *, by: str, at: datetime) -> None:
-        ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
-            actions=[
-                ClaimModel.state.set(ClaimState.FILED.value),
-                ClaimModel.lost_order_id.set(ticket_id),
-                ClaimModel.filed_by.set(by),
-                ClaimModel.filed_at.set(at),
-                ClaimModel.filing_since.remove(),
-            ],
-            condition=ClaimModel.state == ClaimState.OPEN.value,
-        )
+    def filed(self, claim_id: str, ticket_id: str, *, by: str, at: datetime) -> bool:
+        """The claim filed under the network's ticket. False when support resolved it while the network was
+        asked: its resolution stands, and the ticket is kept with it (the network has the order all the same)."""
+        filing: list[Any] = [
+            ClaimModel.lost_order_id.set(ticket_id),
+            ClaimModel.filed_by.set(by),
+            ClaimModel.filed_at.set(at),
+            ClaimModel.filing_since.remove(),
+        ]
+        if _update_if(claim_id, [ClaimModel.state.set(ClaimState.FILED.value), *filing], _is(ClaimState.OPEN)):
+            return True
+        ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(actions=filing)
+        return False
 
     def network_answered(self, claim_id: str, state: ClaimState, reason: str, *, at: datetime) -> bool:
         """Closes a filed claim with the network's answer; False when support resolved it meanwhile."""
-        try:
-            ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
-                actions=_resolved(state, reason, "network", at, None),
-                condition=ClaimModel.state == ClaimState.FILED.value,
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _update_if(claim_id, _resolved(state, reason, "network", at, None), _is(ClaimState.FILED))
 
     def reopen(self, claim_id: str) -> bool:
         """A filed claim back to open, without its ticket; False when it was resolved meanwhile."""
-        try:
-            ClaimModel(f"CLAIM#{claim_id}", "ITEM").update(
-                actions=[ClaimModel.state.set(ClaimState.OPEN.value), ClaimModel.lost_order_id.remove()],
-                condition=ClaimModel.state == ClaimState.FILED.value,
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        actions = [ClaimModel.state.set(ClaimState.OPEN.value), ClaimModel.lost_order_id.remove()]
+        return _update_if(claim_id, actions, _is(ClaimState.FILED))
 
     def filed_claims(self) -> Iterator[Claim]:
         """Every claim awaiting a network's answer, from the sparse state index (never a scan)."""

@@ -177,7 +177,11 @@ class ClaimService:
         self._claims.release_filing(claim_id)
 
     def filed(self, claim_id: str, ticket_id: str, *, actor: str, now: datetime) -> Claim:
-        self._claims.filed(claim_id, ticket_id, by=actor, at=now)
+        if not self._claims.filed(claim_id, ticket_id, by=actor, at=now):
+            raise Conflict(
+                f"claim {claim_id} was resolved while the network filed it (lost order {ticket_id})",
+                code="claim_already_resolved",
+            )
         return self._require_claim(claim_id)
 
     def claim_click(self, claim: Claim) -> Click:
