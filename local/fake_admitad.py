@@ -279,8 +279,7 @@ class FakeAdmitad(BackgroundServer):
         if _LOST_ORDER_PATH.fullmatch(path) and method == "GET":
             return self._lost_order(path)
         if path == "/lost_orders/" and method == "GET":
-            orders = self.lost_orders()
-            return 200, {}, _numbers({"results": orders, "_meta": {"count": len(orders), "limit": 500, "offset": 0}})
+            return self._list_lost_orders(query)
         return 404, {}, _numbers({"error": "Not found", "status_code": 404})
 
     def _token(self, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -386,6 +385,24 @@ class FakeAdmitad(BackgroundServer):
             }
             self._lost_orders.append(order)
         return 200, {}, _numbers(order)
+
+    def _list_lost_orders(self, query: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """Filtered by `advcampaign` and by `start_date` (dd.mm.yyyy, on the order's date), paged."""
+        try:
+            start = query.get("start_date")
+            since = datetime.strptime(start, FILTER_DATE_FORMAT).replace(tzinfo=UTC).date() if start else None
+            offset, limit = int(query.get("offset", "0")), int(query.get("limit", str(DEFAULT_LIMIT)))
+        except ValueError as error:
+            return 400, {}, _numbers({"error": "invalid_request", "error_description": str(error)})
+        limit = limit if 0 < limit <= MAX_LIMIT else DEFAULT_LIMIT
+        chosen = [
+            order
+            for order in self.lost_orders()
+            if str(order["advcampaign"]) == query.get("advcampaign", str(order["advcampaign"]))
+            and (since is None or order["order_date"] >= since.isoformat())
+        ]
+        page = chosen[max(offset, 0) : max(offset, 0) + limit]
+        return 200, {}, _numbers({"results": page, "_meta": {"count": len(chosen), "limit": limit, "offset": offset}})
 
     def _lost_order(self, path: str) -> tuple[int, dict[str, str], bytes]:
         ticket = path.removeprefix("/lost_orders/").rstrip("/")

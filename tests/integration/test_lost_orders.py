@@ -4,7 +4,7 @@ with the network (the member's click and receipt with it), and the claim follows
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from cashback.bootstrap import Container
 from cashback.claims.receipts import Receipt
 from cashback.claims.rules import Claim, ClaimState
 from cashback.ledger.rules import Balances, Status
-from cashback.networks.actions import LostOrderAnswer
+from cashback.networks.actions import LostOrder, LostOrderAnswer
 from cashback.platform.errors import Conflict, InvalidInput, UpstreamUnavailable
 from local.fake_admitad import FakeAdmitad
 from tests.builders import a_member, a_recorded_click
@@ -106,6 +106,33 @@ def test_while_one_agent_files_a_claim_another_cannot_until_the_filing_s_lease_i
     assert refused.value.code == "filing_in_progress"
     assert filed.state is ClaimState.FILED
     assert len(fake_admitad.lost_orders()) == 1
+
+
+def test_a_filing_whose_answer_was_lost_is_not_filed_again(
+    fake_admitad: FakeAdmitad, container: Container, new_member_id: Callable[[], str], lamoda: str
+) -> None:
+    # Given a filing the network took, whose answer never reached the platform (a 502 after filing)
+    claim, _ = a_claim(container, new_member_id(), lamoda, order_id="LM-LOST")
+    container.admitad_api.file_lost_order(
+        LostOrder(
+            "16421",
+            "LM-LOST",
+            ORDERED,
+            Decimal("4000.00"),
+            Decimal("200"),
+            "c",
+            "first try",
+            b"%PDF",
+            "application/pdf",
+        )
+    )
+
+    # When support files the claim again
+    filed = container.lost_orders.file(claim.claim_id, "the member sent the receipt", actor="agent-1")
+
+    # Then the claim carries the network's ticket of the first filing, and the network has it once
+    [order] = fake_admitad.lost_orders()
+    assert (filed.state, filed.lost_order_id) == (ClaimState.FILED, str(order["id"]))
 
 
 def test_a_network_that_fails_to_file_leaves_the_claim_open_to_file_again(
@@ -245,7 +272,6 @@ def test_a_claim_support_credits_while_the_network_files_it_keeps_the_credit_and
     fake_admitad: FakeAdmitad, container: Container, new_member_id: Callable[[], str], lamoda: str
 ) -> None:
     from cashback.claims.rules import Resolution
-    from cashback.networks.actions import LostOrder
     from cashback.networks.lost_orders import LostOrderService
 
     member = new_member_id()
@@ -260,6 +286,9 @@ def test_a_claim_support_credits_while_the_network_files_it_keeps_the_credit_and
 
         def lost_order(self, ticket_id: str) -> LostOrderAnswer:
             return container.admitad_api.lost_order(ticket_id)
+
+        def find_lost_order(self, campaign_id: str, order_id: str, order_date: date) -> str | None:
+            return container.admitad_api.find_lost_order(campaign_id, order_id, order_date)
 
     agent_a = LostOrderService(container.claims, container.catalog, lambda network: CreditedMeanwhile())
     with pytest.raises(Conflict) as refused:

@@ -389,3 +389,19 @@ def test_the_real_admitad_api_is_the_default() -> None:
     from cashback.platform.config import Settings
 
     assert Settings.from_environment({}).admitad_api_url == "https://api.admitad.com/"
+
+
+def test_a_filed_order_is_found_by_its_id_among_the_campaign_s_lost_orders(
+    fake_admitad: FakeAdmitad,
+) -> None:
+    client = Client(fake_admitad)
+    tickets = {
+        order_id: client.api.file_lost_order(lost_order(order_id, campaign_id=campaign))
+        for order_id, campaign in [("A-1", "16421"), ("A-2", "16421"), ("A-3", "777"), ("A-4", "16421")]
+    }
+
+    found = client.api.find_lost_order("16421", "A-4", date(2026, 11, 19))
+
+    assert found == tickets["A-4"]
+    assert client.api.find_lost_order("16421", "A-3", date(2026, 11, 19)) is None  # another programme's
+    assert client.api.find_lost_order("16421", "A-4", date(2026, 11, 20)) is None  # ordered before that day

@@ -74,3 +74,6 @@ class LostOrders(Protocol):
 
     def lost_order(self, ticket_id: str) -> LostOrderAnswer:
         """Where the network is with a filed order."""
+
+    def find_lost_order(self, campaign_id: str, order_id: str, order_date: date) -> str | None:
+        """The ticket of the order if it was filed before (its answer lost), else None."""

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from email.message import Message
 from typing import Any
@@ -190,6 +190,24 @@ class AdmitadApi:
         # The network's words on a rejection; `comment` is ours, filed with the order.
         reason = _text(answer.get("decline_reason")) if status == "rejected" else ""
         return LostOrderAnswer(ticket_id=ticket_id, status=status, reason=reason[:500])
+
+    def find_lost_order(self, campaign_id: str, order_id: str, order_date: date) -> str | None:
+        """The ticket of `order_id` if it was filed with the programme's campaign before (a filing whose
+        answer was lost: a timeout, a 5xx), so that it is never filed twice. Filed orders are listed from
+        the order's date on (whether Admitad filters by the order's or the filing's date, the order is in)."""
+        query = {"advcampaign": campaign_id, "start_date": order_date.strftime(QUERY_DATE_FORMAT), "limit": "500"}
+        offset = 0
+        while True:
+            answer = self._json(self._call("GET", "lost_orders/", query={**query, "offset": str(offset)}))
+            results, meta = answer.get("results"), answer.get("_meta")
+            if not isinstance(results, list) or not isinstance(meta, dict) or not _is_int(meta.get("count")):
+                raise MalformedResponse("lost_orders answered without a results list and _meta.count")
+            for item in results:
+                if isinstance(item, dict) and _text(item.get("order_id")) == order_id:
+                    return _identifier(item.get("id"), "lost order id")
+            offset += len(results)
+            if not results or offset >= int(meta["count"]):
+                return None
 
     # --- HTTP -------------------------------------------------------------------------------------
 

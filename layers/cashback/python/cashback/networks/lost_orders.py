@@ -62,8 +62,11 @@ class LostOrderService:
             raise InvalidInput("the network needs the member's receipt to look for an order", code="receipt_required")
         click = self._claims.claim_click(claim)
         order = lost_order(claim, campaign_id, click, comment, receipt.content, receipt.media_type)
+        network = self._network(partner.network.value)
         try:
-            return self._network(partner.network.value).file_lost_order(order)
+            # A filing whose answer was lost (a timeout, a 5xx) may have been filed: it is not filed again.
+            filed_before = network.find_lost_order(campaign_id, claim.order_id, claim.order_date)
+            return filed_before or network.file_lost_order(order)
         except AdmitadApiError as error:
             if error.status in (400, 404, 409, 422):
                 raise InvalidInput(f"the network refused the lost order: {error}", code="network_refused") from error
