@@ -71,7 +71,6 @@ class ClaimModel(Model):
     created_at = UTCDateTimeAttribute()
     resolved_at = UTCDateTimeAttribute(null=True)
     receipt_key = UnicodeAttribute(null=True)
-    receipt_type = UnicodeAttribute(null=True)
     click_id = UnicodeAttribute(null=True)
     lost_order_id = UnicodeAttribute(null=True)  # the network's ticket of the claim filed as a lost order
     filing_since = UTCDateTimeAttribute(null=True)  # a filing with the network under way (a lease)
@@ -95,7 +94,6 @@ class ClaimModel(Model):
             resolved_at=self.resolved_at,
             bonus=None if self.bonus is None else int(self.bonus),
             receipt_key=self.receipt_key,
-            receipt_type=self.receipt_type,
             click_id=self.click_id,
             lost_order_id=self.lost_order_id,
         )
@@ -218,7 +216,6 @@ class ClaimRepository:
             order_amount=str(claim.order_amount),
             created_at=claim.created_at,
             receipt_key=claim.receipt_key,
-            receipt_type=claim.receipt_type,
             click_id=claim.click_id,
         )
         try:

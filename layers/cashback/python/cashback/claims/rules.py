@@ -42,7 +42,6 @@ class Claim:
     resolved_at: datetime | None = None
     bonus: int | None = None
     receipt_key: str | None = None  # the member's receipt in the receipts bucket, if they attached one
-    receipt_type: str | None = None  # its media type, as its bytes say
     click_id: str | None = None  # the member's click before the order (claims filed before it was kept: None)
     lost_order_id: str | None = None  # the network's ticket, once filed with it as a lost order
 

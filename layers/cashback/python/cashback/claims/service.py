@@ -26,7 +26,7 @@ from cashback.claims.rules import (
     order_transaction_id,
     order_window,
 )
-from cashback.clicks.rules import Click
+from cashback.clicks.rules import Click, ClickSeen
 from cashback.clicks.service import ClickService
 from cashback.ledger.calendar import MOSCOW
 from cashback.ledger.money import parse_amount
@@ -85,8 +85,7 @@ class ClaimService:
         today = now.astimezone(MOSCOW).date()
         if order_date > today:
             raise InvalidInput("the order date is in the future", code="invalid_order_date")
-        since, until = order_window(order_date, MOSCOW)
-        click = click_before(order_date, partner_id, self._clicks.member_clicks(member_id, since, until), MOSCOW)
+        click = self._click_before(member_id, partner_id, order_date)
         # Due after the accrual period frozen on the member's click, not the partner's current one.
         check_claimable(order_date, click.accrual_days, today)
         claim_id = str(ULID())
@@ -101,7 +100,6 @@ class ClaimService:
             order_amount=amount,
             created_at=now,
             receipt_key=receipt_key,
-            receipt_type=receipt.media_type if receipt is not None else None,
             click_id=click.click_id,
         )
         try:
@@ -186,15 +184,15 @@ class ClaimService:
 
     def claim_click(self, claim: Claim) -> Click:
         """The member's click the claim names (claims filed before clicks were kept with them: found again)."""
-        click_id = claim.click_id
-        if click_id is None:
-            since, until = order_window(claim.order_date, MOSCOW)
-            seen = self._clicks.member_clicks(claim.member_id, since, until)
-            click_id = click_before(claim.order_date, claim.partner_id, seen, MOSCOW).click_id
+        click_id = claim.click_id or self._click_before(claim.member_id, claim.partner_id, claim.order_date).click_id
         click = self._clicks.find_click(click_id)
         if click is None:
             raise NotFound(f"the click {click_id} of claim {claim.claim_id} is gone", code="click_not_found")
         return click
+
+    def _click_before(self, member_id: str, partner_id: str, order_date: date) -> ClickSeen:
+        since, until = order_window(order_date, MOSCOW)
+        return click_before(order_date, partner_id, self._clicks.member_clicks(member_id, since, until), MOSCOW)
 
     def reopen(self, claim: Claim) -> bool:
         """A filed claim the network has no record of goes back to support's open queue."""
